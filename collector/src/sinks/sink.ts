@@ -1,0 +1,42 @@
+import type { ContentType } from "../source/content.ts";
+
+/** A record on its way out: its dedupe key, where it came from, and its JSON on one line (no trailing newline). */
+export interface OutboundRecord {
+  readonly id: string;
+  readonly contentType: ContentType;
+  readonly json: string;
+}
+
+/**
+ * Opaque, JSON-serialisable position of a sink after a flush (the file sink: segment and byte offset).
+ * The collector stores it in the same atomic state commit as the blobs it covers, and hands it back to `open` after
+ * a restart, so a sink that can roll back discards exactly what was written but never committed.
+ */
+export type SinkCheckpoint = Readonly<Record<string, string | number | boolean | null>>;
+
+/**
+ * - `exactly-once`: the sink can roll back to a checkpoint, so a crash between its flush and the state commit
+ *   repeats nothing.
+ * - `at-least-once`: what a sink flushed but the collector had not committed yet may be delivered again after
+ *   a crash (only in that window); records carry `id` so a receiver can drop repeats.
+ */
+export type DeliveryGuarantee = "exactly-once" | "at-least-once";
+
+/**
+ * The contract every sink keeps. The collector calls `open` once, then any number of `write`s followed by a `flush`,
+ * and commits state only after `flush` resolved: a record is acknowledged when, and only when, the flush that
+ * followed its write resolved. A sink never retries on its own; it throws a `SinkError` and the pipeline decides.
+ */
+export interface Sink {
+  readonly name: string;
+  readonly delivery: DeliveryGuarantee;
+  /** Prepare to write; `checkpoint` is the one of the last state commit (null on the first run). */
+  open(checkpoint: SinkCheckpoint | null): Promise<void>;
+  /** Accept records; may buffer them. */
+  write(records: readonly OutboundRecord[]): Promise<void>;
+  /** Make every record written so far durable or delivered; return the checkpoint that covers them. */
+  flush(): Promise<SinkCheckpoint | null>;
+  /** Forget what was written since the last successful flush (after a failure, before the pipeline retries). */
+  discard(): Promise<void>;
+  close(): Promise<void>;
+}
