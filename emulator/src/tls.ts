@@ -41,7 +41,7 @@ function generateRsaKeyPair(): KeyPair {
   return {
     keyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     forgePrivateKey: forge.pki.privateKeyFromPem(pkcs1),
-    forgePublicKey: forge.pki.publicKeyFromPem(spki) as forge.pki.rsa.PublicKey,
+    forgePublicKey: forge.pki.publicKeyFromPem(spki),
   };
 }
 

@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from "node:crypto";
+import { nowSeconds, signJwt } from "./jwt.ts";
+import type { SigningKey } from "./jwt.ts";
+import type { AppRegistration, ManagedIdentity } from "./types.ts";
+
+/** How the client proved its identity, as Entra records it in `appidacr`: "1" shared secret, "2" certificate or federated assertion. */
+export type AppIdAcr = "1" | "2";
+
+/** The issuer of tokens a Kubernetes cluster projects into pods when it runs without a public OIDC issuer of its own. */
+export const WORKLOAD_ISSUER = "https://kubernetes.default.svc.cluster.local";
+
+/** The issuer Entra puts in managed identity tokens, which is what a federated credential trusting the identity names. */
+export function managedIdentityIssuer(tenantId: string): string {
+  return `https://login.microsoftonline.com/${tenantId}/v2.0`;
+}
+
+/** A stable GUID for an app's service principal, so `oid` is the same on every token of one app. */
+export function servicePrincipalObjectId(app: AppRegistration): string {
+  const hex = createHash("sha256").update(`${app.tenantId.toLowerCase()}/${app.clientId.toLowerCase()}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function lifetimeClaims(lifetimeSeconds: number): { iat: number; nbf: number; exp: number } {
+  const now = nowSeconds();
+  return { iat: now, nbf: now, exp: now + lifetimeSeconds };
+}
+
+/** A v1.0 app-only access token, shaped like the ones Entra issues for https://manage.office.com. */
+export function issueAccessToken(app: AppRegistration, audience: string, appidacr: AppIdAcr, key: SigningKey, lifetimeSeconds: number): string {
+  const oid = servicePrincipalObjectId(app);
+  const issuer = `https://sts.windows.net/${app.tenantId}/`;
+  return signJwt(
+    {
+      aud: audience,
+      iss: issuer,
+      ...lifetimeClaims(lifetimeSeconds),
+      appid: app.clientId,
+      appidacr,
+      idp: issuer,
+      idtyp: "app",
+      oid,
+      // Entra leaves `roles` out entirely when nothing is granted.
+      ...(app.roles.length > 0 ? { roles: [...app.roles] } : {}),
+      sub: oid,
+      tid: app.tenantId,
+      uti: randomBytes(16).toString("base64url"),
+      ver: "1.0",
+    },
+    key,
+  );
+}
+
+/** A v2.0 managed identity token; used as the client assertion of an app that trusts the identity through a federated credential. */
+export function issueManagedIdentityToken(identity: ManagedIdentity, resource: string, key: SigningKey, lifetimeSeconds: number): string {
+  return signJwt(
+    {
+      aud: resource,
+      iss: managedIdentityIssuer(identity.tenantId),
+      ...lifetimeClaims(lifetimeSeconds),
+      azp: identity.clientId,
+      azpacr: "2",
+      idtyp: "app",
+      oid: identity.principalId,
+      sub: identity.principalId,
+      tid: identity.tenantId,
+      uti: randomBytes(16).toString("base64url"),
+      ver: "2.0",
+    },
+    key,
+  );
+}
+
+/** A projected service-account token as a Kubernetes cluster writes it for workload identity. */
+export function issueWorkloadToken(subject: string, audience: string, key: SigningKey, lifetimeSeconds: number): string {
+  return signJwt({ aud: [audience], iss: WORKLOAD_ISSUER, sub: subject, ...lifetimeClaims(lifetimeSeconds) }, key);
+}

@@ -1,0 +1,64 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** An Entra app registration with its service principal in the same tenant (single-tenant apps only). */
+export interface AppRegistration {
+  tenantId: string;
+  clientId: string;
+  /** Accepted client secrets. */
+  secrets: string[];
+  /** Certificate credentials (public certificates, PEM); client assertions signed by their keys are accepted. */
+  certificatePems: string[];
+  /** Federated identity credentials: an assertion is accepted when its iss and sub equal one record's and its aud is among that record's audiences. */
+  federatedCredentials: Array<{ issuer: string; subject: string; audiences: string[] }>;
+  /** Granted (admin-consented) app roles, e.g. ["ActivityFeed.Read", "ActivityFeed.ReadDlp"]. */
+  roles: string[];
+}
+
+/** A user-assigned managed identity reachable through the managed identity endpoint. */
+export interface ManagedIdentity {
+  clientId: string;
+  /** Object ID of the identity's service principal: the `sub` of its tokens and the subject of a federated credential that trusts it. */
+  principalId: string;
+  tenantId: string;
+}
+
+export interface IdentityOptions {
+  /** Resource the access tokens are for, e.g. "https://manage.office.com"; clients ask for the scope "<audience>/.default". */
+  audience: string;
+  apps: AppRegistration[];
+  managedIdentities?: ManagedIdentity[];
+  /** Lifetime of issued tokens in seconds; default 3599, as Entra reports for app-only tokens. */
+  tokenLifetimeSeconds?: number;
+}
+
+/** The claims of a verified access token that the Management API emulator acts on. */
+export interface VerifiedToken {
+  tid: string;
+  appid: string;
+  aud: string;
+  roles: string[];
+  /** Expiry, seconds since the epoch. */
+  exp: number;
+}
+
+export type TokenCheck =
+  | { ok: true; token: VerifiedToken }
+  | { ok: false; reason: "missing" | "malformed" | "bad-signature" | "expired" | "wrong-audience" };
+
+export interface IdentityProvider {
+  /** Live registry: tests mutate roles, secrets and credentials between calls and the next request sees the change. */
+  readonly apps: AppRegistration[];
+  /** Handles authority requests (token endpoint, OIDC discovery, instance discovery, signing keys). Resolves false if the path is not an authority path. */
+  handleAuthority(req: IncomingMessage, res: ServerResponse, baseUrl: string): Promise<boolean>;
+  /** Handles an App Service / Container Apps style managed identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER protocol, api-version 2019-08-01). */
+  handleManagedIdentity(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** The secret value expected in the X-IDENTITY-HEADER request header (the IDENTITY_HEADER environment variable). */
+  readonly managedIdentityHeader: string;
+  /**
+   * Issues a projected service-account style token for workload identity: the caller writes `token` to the file named by
+   * AZURE_FEDERATED_TOKEN_FILE and registers `issuer` + `subject` as a federated credential. Audience defaults to api://AzureADTokenExchange.
+   */
+  issueWorkloadIdentityToken(subject: string, audience?: string): { token: string; issuer: string };
+  /** Validates `Authorization: Bearer <jwt>` for the Management API. Expiry is checked against the wall clock (Date.now()), never a virtual clock. */
+  verifyBearer(authorization: string | undefined): TokenCheck;
+}
