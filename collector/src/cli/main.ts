@@ -7,6 +7,22 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: {
+    summary: "Run the collector once against the built-in emulator, into ./auditfeed-demo/, and check the result.",
+    run: async (args) => (await import("./demo.ts")).demoCommand(args),
+  },
+  run: {
+    summary: "Collect continuously, a cycle every poll interval, until SIGTERM.",
+    run: async (args) => (await import("./run.ts")).runCommand(args),
+  },
+  once: {
+    summary: "Run one full collection cycle; the exit code is the outcome (what the Container Apps Job runs).",
+    run: async (args) => (await import("./once.ts")).onceCommand(args),
+  },
+  backfill: {
+    summary: "Re-list and deliver everything since a time in the last 7 days, without duplicates.",
+    run: async (args) => (await import("./backfill.ts")).backfillCommand(args),
+  },
   emulate: {
     summary: "Start the Office 365 Management Activity API emulator and its token endpoint.",
     run: async (args) => (await import("../../../emulator/src/cli.ts")).emulateCommand(args),

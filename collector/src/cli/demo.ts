@@ -1,0 +1,99 @@
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
+import { DEMO_APP, DEMO_TENANT, startEmulator } from "../../../emulator/src/index.ts";
+import { Collector } from "../collector.ts";
+import { loadConfig } from "../config/config.ts";
+import { createLogger } from "../log/logger.ts";
+import { EXIT } from "./exit-codes.ts";
+
+const LOOKBACK = "6h";
+
+/** Every `Id` in the NDJSON segments, and how many lines repeated one. */
+async function readDelivered(directory: string): Promise<{ ids: Set<string>; lines: number; files: string[] }> {
+  const files = (await readdir(directory)).filter((name) => name.endsWith(".ndjson")).sort().map((name) => join(directory, name));
+  const ids = new Set<string>();
+  let lines = 0;
+  for (const file of files) {
+    for (const line of (await readFile(file, "utf8")).split("\n")) {
+      if (line === "") continue;
+      lines++;
+      ids.add((JSON.parse(line) as { Id: string }).Id);
+    }
+  }
+  return { ids, lines, files };
+}
+
+const number = (value: number): string => value.toLocaleString("en-US");
+
+/**
+ * `auditfeed demo` (what `npm start` runs): the built-in emulator with six hours of audit history and the faults of
+ * the real service, the collector run once against it into ./auditfeed-demo/, and the result checked against the
+ * emulator's ground truth.
+ */
+export async function demoCommand(args: string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write("Usage: auditfeed demo\n\nRuns the collector once against the built-in emulator and delivers into ./auditfeed-demo/ (recreated on every run).\n");
+    return EXIT.ok;
+  }
+  const directory = resolve("auditfeed-demo");
+  await rm(directory, { recursive: true, force: true });
+  await mkdir(directory, { recursive: true });
+  const out = process.stdout;
+  out.write("auditfeed demo: the collector against the built-in Management Activity API emulator\n\n");
+  const emulator = await startEmulator({ seed: 1 });
+  const logFile = join(directory, "collector.log");
+  const logStream = createWriteStream(logFile);
+  const logger = createLogger({ level: "info", write: (line) => logStream.write(line) });
+  try {
+    const config = loadConfig({
+      argv: [],
+      cwd: directory,
+      env: {
+        AUDITFEED_TENANT_ID: DEMO_TENANT,
+        AUDITFEED_CLIENT_ID: DEMO_APP.clientId,
+        AUDITFEED_CREDENTIAL: "secret",
+        AUDITFEED_CLIENT_SECRET: DEMO_APP.secret,
+        AUDITFEED_MANAGEMENT_URL: emulator.managementUrl,
+        AUDITFEED_AUTHORITY_URL: emulator.authorityUrl,
+        AUDITFEED_CA_FILE: emulator.caFile,
+        AUDITFEED_SINK: "file",
+        AUDITFEED_SINK_DIR: join(directory, "events"),
+        AUDITFEED_STATE: join(directory, "state.db"),
+        AUDITFEED_LOOKBACK: LOOKBACK,
+      },
+    });
+    out.write(`  emulator   ${emulator.managementUrl} (tenant ${DEMO_TENANT}, trusted through ${emulator.caFile})\n`);
+    out.write(`  collecting the last ${LOOKBACK} of all five content types...\n\n`);
+    const started = Date.now();
+    const collector = await Collector.open(config, logger);
+    const report = await collector.cycle().finally(() => collector.close());
+    const seconds = (Date.now() - started) / 1000;
+
+    const delivered = await readDelivered(join(directory, "events"));
+    let expected = 0;
+    let missing = 0;
+    for (const entry of report.contentTypes) {
+      const suffix = entry.error ? `  FAILED: ${entry.error.message}` : `  (${number(entry.blobs)} blobs, ${number(entry.duplicates)} duplicates dropped)`;
+      out.write(`  ${entry.contentType.padEnd(28)} ${number(entry.records).padStart(9)} records${suffix}\n`);
+      if (!entry.range) continue;
+      const truth = emulator.tenant(DEMO_TENANT).groundTruth({ from: entry.range.start, to: entry.range.end, contentTypes: [entry.contentType] });
+      expected += truth.count;
+      for (const id of truth.ids) if (!delivered.ids.has(id)) missing++;
+    }
+    const repeats = delivered.lines - delivered.ids.size;
+    out.write(`\n  delivered  ${number(delivered.lines)} records in ${seconds.toFixed(1)} s to ${delivered.files.map((file) => relative(process.cwd(), file)).join(", ")}\n`);
+    const exact = missing === 0 && repeats === 0 && delivered.ids.size === expected;
+    out.write(
+      exact
+        ? `  verified   every one of the emulator's ${number(expected)} records was delivered exactly once\n`
+        : `  MISMATCH   emulator holds ${number(expected)} records; ${number(missing)} missing, ${number(repeats)} repeated, ${number(delivered.ids.size)} delivered\n`,
+    );
+    out.write(`  logs       ${relative(process.cwd(), logFile)}\n\n`);
+    out.write("Next: 'npx auditfeed emulate' serves the emulator to any tool; 'npx auditfeed run --help' lists every collector option.\n");
+    return exact ? EXIT.ok : EXIT.failed;
+  } finally {
+    await emulator.close();
+    await new Promise<void>((done) => logStream.end(done));
+  }
+}

@@ -1,0 +1,19 @@
+import { EXIT } from "./exit-codes.ts";
+import { openCollector } from "./open-collector.ts";
+import { exitCodeOf } from "./outcome.ts";
+import { stopOnSignals } from "./stop-signal.ts";
+
+/** `auditfeed once`: one full cycle, what the Container Apps Job runs on its schedule. The exit code is the outcome. */
+export async function onceCommand(args: string[]): Promise<number> {
+  const opened = await openCollector("once", "[options]", args);
+  if ("exit" in opened) return opened.exit;
+  const { collector, logger } = opened;
+  try {
+    return exitCodeOf(await collector.cycle({ stop: stopOnSignals() }));
+  } catch (error) {
+    logger.error("The cycle failed; nothing after the last commit was kept, and the next run starts from there.", { error });
+    return EXIT.failed;
+  } finally {
+    await collector.close();
+  }
+}

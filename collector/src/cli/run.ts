@@ -1,0 +1,38 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { EXIT } from "./exit-codes.ts";
+import { openCollector } from "./open-collector.ts";
+import { stopOnSignals } from "./stop-signal.ts";
+
+/** After a failed cycle the next one waits 30 s, doubling to the poll interval: a sink outage is retried promptly. */
+const FIRST_RETRY_MS = 30_000;
+
+async function pause(ms: number, stop: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal: stop }).catch(() => undefined);
+}
+
+/** `auditfeed run`: cycles every poll interval until SIGTERM, which lets the current blob finish and commits. */
+export async function runCommand(args: string[]): Promise<number> {
+  const opened = await openCollector("run", "[options]", args);
+  if ("exit" in opened) return opened.exit;
+  const { collector, config, logger } = opened;
+  const stop = stopOnSignals();
+  let failures = 0;
+  try {
+    while (!stop.aborted) {
+      try {
+        await collector.cycle({ stop });
+        failures = 0;
+        await pause(config.pollIntervalMs, stop);
+      } catch (error) {
+        failures++;
+        const delay = Math.min(config.pollIntervalMs, FIRST_RETRY_MS * 2 ** (failures - 1));
+        logger.error("The cycle failed; nothing after the last commit was kept. Retrying.", { error, failures, retryInMs: delay });
+        await pause(delay, stop);
+      }
+    }
+    logger.info("Stopped on request.");
+    return EXIT.ok;
+  } finally {
+    await collector.close();
+  }
+}

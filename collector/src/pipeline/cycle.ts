@@ -1,0 +1,222 @@
+import { isAuditfeedError } from "../errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { ContentDescriptor, ContentType } from "../source/content.ts";
+import type { FetchedRecord, ManagementClient } from "../source/management-client.ts";
+import type { ContentTypeCursor, StateStore } from "../state/store.ts";
+import type { Delivery } from "./delivery.ts";
+import { prefetchInOrder } from "./prefetch.ts";
+import { ensureSubscriptions } from "./subscriptions.ts";
+import { planWindows, type Window } from "./windows.ts";
+
+export interface CycleSettings {
+  readonly contentTypes: readonly ContentType[];
+  readonly lookbackMs: number;
+  readonly overlapMs: number;
+  readonly fetchConcurrency: number;
+  /** Per blob in flight; bounds memory at fetchConcurrency x this. */
+  readonly maxBufferedBytesPerBlob: number;
+}
+
+export interface CycleOptions {
+  /** `backfill --since`: list from here this cycle, whatever the cursor says. */
+  readonly since?: Date;
+  /** Stop taking new blobs; what is complete is committed before the cycle returns. */
+  readonly stop?: AbortSignal;
+  readonly onProgress?: (progress: CycleProgress) => void;
+}
+
+export interface CycleProgress {
+  readonly blobsPlanned: number;
+  readonly blobsDone: number;
+  readonly records: number;
+}
+
+export interface ContentTypeReport {
+  readonly contentType: ContentType;
+  /** Blobs listed in this cycle's windows (including ones delivered by earlier cycles). */
+  listed: number;
+  /** Blobs delivered now. */
+  blobs: number;
+  records: number;
+  duplicates: number;
+  expired: number;
+  /** Blobs that failed and stay pending for the next cycle. */
+  failed: number;
+  error?: { readonly code: string; readonly message: string };
+  gap?: Window;
+  /** What this cycle listed, when it listed anything: [start of the first window, end of the last). */
+  range?: Window;
+}
+
+export interface CycleReport {
+  readonly contentTypes: readonly ContentTypeReport[];
+  readonly interrupted: boolean;
+}
+
+interface Listed {
+  readonly contentType: ContentType;
+  readonly cursor: ContentTypeCursor;
+  readonly end: Date;
+  readonly pending: ContentDescriptor[];
+}
+
+/** Blob chunks carry their size so the prefetcher can bound memory. */
+interface SizedBatch {
+  readonly records: readonly FetchedRecord[];
+  readonly bytes: number;
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  if (isAuditfeedError(error)) return { code: error.code, message: error.message };
+  return { code: "AF_ERR_UNEXPECTED", message: error instanceof Error ? error.message : String(error) };
+}
+
+async function* sized(batches: AsyncIterable<readonly FetchedRecord[]>): AsyncGenerator<SizedBatch> {
+  for await (const records of batches) {
+    let bytes = 0;
+    for (const record of records) bytes += record.json.length + record.id.length;
+    yield { records, bytes };
+  }
+}
+
+async function* unsized(chunks: AsyncIterable<SizedBatch>): AsyncGenerator<readonly FetchedRecord[]> {
+  for await (const chunk of chunks) yield chunk.records;
+}
+
+/**
+ * One pass over every configured content type: make sure subscriptions are on, list what the plan covers, and deliver
+ * every blob not yet in the ledger, oldest first (nearest to expiry). A content type's cursor only moves up to the
+ * earliest blob that is still pending, so a blob that failed stays inside the re-listed range until it is delivered.
+ */
+export async function runCycle(
+  deps: { client: ManagementClient; store: StateStore; delivery: Delivery; logger: Logger },
+  cursors: Partial<Record<ContentType, ContentTypeCursor>>,
+  settings: CycleSettings,
+  options: CycleOptions = {},
+): Promise<CycleReport> {
+  const { client, store, delivery, logger } = deps;
+  const reports = new Map<ContentType, ContentTypeReport>(
+    settings.contentTypes.map((contentType) => [contentType, { contentType, listed: 0, blobs: 0, records: 0, duplicates: 0, expired: 0, failed: 0 }]),
+  );
+  const report = (contentType: ContentType): ContentTypeReport => reports.get(contentType) as ContentTypeReport;
+
+  const subscriptions = await ensureSubscriptions(client, settings.contentTypes, cursors, client.serverNow(), logger);
+  const listed: Listed[] = [];
+  for (const contentType of settings.contentTypes) {
+    const state = subscriptions.get(contentType);
+    const log = logger.child({ contentType });
+    if (!state?.ready) {
+      const error = state?.error === undefined ? { code: "AF_ERR_SUBSCRIPTION_PENDING", message: state?.reason ?? "no subscription" } : describe(state.error);
+      report(contentType).error = error;
+      log.warn("Skipping the content type this cycle.", { reason: state?.reason, error });
+      continue;
+    }
+    const now = client.serverNow();
+    const plan = planWindows({ cursor: cursors[contentType], now, lookbackMs: settings.lookbackMs, overlapMs: settings.overlapMs, ...(options.since ? { since: options.since } : {}) });
+    const previous = cursors[contentType];
+    const cursor: ContentTypeCursor = {
+      origin: plan.origin.toISOString(),
+      listedThrough: previous?.listedThrough ?? null,
+      subscriptionStartedAt: state.startedAt?.toISOString() ?? previous?.subscriptionStartedAt ?? null,
+    };
+    if (plan.gap) {
+      report(contentType).gap = plan.gap;
+      log.error("Content created in this interval can no longer be listed (the API keeps 7 days); it was not collected. Use Purview audit search or the Graph audit query API to recover it.", {
+        gapStart: plan.gap.start.toISOString(), gapEnd: plan.gap.end.toISOString(),
+      });
+    }
+    try {
+      const seen = new Map<string, ContentDescriptor>();
+      for (const window of plan.windows) {
+        for await (const page of client.listContent(contentType, window)) {
+          for (const descriptor of page) seen.set(descriptor.contentId, descriptor);
+        }
+      }
+      const all = [...seen.values()];
+      const committed = await store.committedBlobs(all.map((descriptor) => descriptor.contentId));
+      report(contentType).listed = all.length;
+      const end = plan.windows.at(-1)?.end ?? now;
+      const first = plan.windows[0];
+      if (first) report(contentType).range = { start: first.start, end };
+      listed.push({ contentType, cursor, end, pending: all.filter((descriptor) => !committed.has(descriptor.contentId)) });
+    } catch (error) {
+      report(contentType).error = describe(error);
+      log.warn("Listing content failed; the content type is retried next cycle.", { error });
+      cursors[contentType] = cursor;
+    }
+  }
+
+  const now = client.serverNow();
+  const queue: ContentDescriptor[] = [];
+  for (const { pending } of listed) {
+    for (const descriptor of pending) {
+      if (new Date(descriptor.contentExpiration) <= now) {
+        delivery.markExpired(descriptor);
+        report(descriptor.contentType).expired++;
+      } else queue.push(descriptor);
+    }
+  }
+  for (const { contentType } of listed) {
+    if (report(contentType).expired > 0) {
+      logger.error("Blobs expired before they could be fetched; their records are lost to this collector.", { contentType, blobs: report(contentType).expired });
+    }
+  }
+  queue.sort((a, b) => a.contentCreated.localeCompare(b.contentCreated) || a.contentId.localeCompare(b.contentId));
+
+  const committed = new Set<string>();
+  const progress = { blobsPlanned: queue.length, blobsDone: 0, records: 0 };
+  const commitGroup = async (): Promise<void> => {
+    const { contentIds } = await delivery.commit();
+    for (const contentId of contentIds) committed.add(contentId);
+  };
+  let interrupted = false;
+  const blobs = prefetchInOrder(queue, (descriptor) => sized(client.fetchContent(descriptor)), {
+    concurrency: settings.fetchConcurrency,
+    maxBufferedBytes: settings.maxBufferedBytesPerBlob,
+  });
+  for await (const { source: descriptor, chunks } of blobs) {
+    if (options.stop?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const entry = report(descriptor.contentType);
+    try {
+      const outcome = await delivery.deliverBlob(descriptor, unsized(chunks));
+      entry.blobs++;
+      entry.records += outcome.delivered;
+      entry.duplicates += outcome.duplicates;
+      progress.records += outcome.delivered;
+    } catch (error) {
+      if (isAuditfeedError(error) && error.code === "AF_ERR_CONTENT_GONE") {
+        delivery.markExpired(descriptor);
+        entry.expired++;
+        logger.error("A listed blob could not be fetched any more; its records are lost to this collector.", { contentType: descriptor.contentType, contentId: descriptor.contentId, error });
+      } else if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_SINK")) {
+        throw error;
+      } else {
+        entry.failed++;
+        logger.warn("Fetching a blob failed; it stays pending and is retried next cycle.", { contentType: descriptor.contentType, contentId: descriptor.contentId, error });
+      }
+    }
+    progress.blobsDone++;
+    options.onProgress?.(progress);
+    if (delivery.groupFull) await commitGroup();
+  }
+  await commitGroup();
+
+  // Cursors move only as far as every blob before them is committed; one final commit records them.
+  const advanced: Partial<Record<ContentType, ContentTypeCursor>> = {};
+  for (const { contentType, cursor, end, pending } of listed) {
+    const stuck = pending.filter((descriptor) => !committed.has(descriptor.contentId)).map((descriptor) => descriptor.contentCreated).sort()[0];
+    const through = stuck !== undefined && new Date(stuck) < end ? new Date(stuck) : end;
+    const next: ContentTypeCursor = { ...cursor, listedThrough: through.toISOString() };
+    advanced[contentType] = next;
+    cursors[contentType] = next;
+  }
+  for (const contentType of settings.contentTypes) {
+    if (!(contentType in advanced) && cursors[contentType]) advanced[contentType] = cursors[contentType];
+  }
+  await delivery.commit(advanced);
+  await store.prune(now);
+  return { contentTypes: [...reports.values()], interrupted };
+}

@@ -1,0 +1,154 @@
+import type { Logger } from "../log/logger.ts";
+import type { OutboundRecord, Sink, SinkCheckpoint } from "../sinks/sink.ts";
+import type { ContentDescriptor } from "../source/content.ts";
+import type { FetchedRecord } from "../source/management-client.ts";
+import type { BlobCommit, Commit, StateStore } from "../state/store.ts";
+
+export interface DeliveryLimits {
+  /** A group is flushed and committed once it holds this many records (bounds the work a failure throws away). */
+  readonly maxGroupRecords: number;
+  /** ... or once it has been open this long. */
+  readonly maxGroupMs: number;
+}
+
+export const DEFAULT_DELIVERY_LIMITS: DeliveryLimits = { maxGroupRecords: 50_000, maxGroupMs: 2_000 };
+
+export interface BlobOutcome {
+  readonly delivered: number;
+  readonly duplicates: number;
+}
+
+/**
+ * The only place records reach the sink and state is committed, in this order: write → flush (the sink acknowledges)
+ * → one atomic state commit of the blobs, their record ids and the sink checkpoint. Blobs are grouped so a flush and
+ * a commit serve many small blobs; a blob is committed only in the group where its last record was written.
+ *
+ * Duplicates are dropped here, exactly: against the ids already committed (the store's index) and the ids of the
+ * group still in flight (a record can sit in two blobs of the same group).
+ */
+export class Delivery {
+  readonly #sink: Sink;
+  readonly #store: StateStore;
+  readonly #logger: Logger;
+  readonly #limits: DeliveryLimits;
+  readonly #now: () => Date;
+  #blobs: BlobCommit[] = [];
+  #ids = new Set<string>();
+  #openedAt = 0;
+  #committedCheckpoint: SinkCheckpoint | null;
+
+  constructor(options: {
+    sink: Sink;
+    store: StateStore;
+    logger: Logger;
+    /** The sink checkpoint of the last state commit (from `StateStore.open`). */
+    committedCheckpoint: SinkCheckpoint | null;
+    limits?: DeliveryLimits;
+    now: () => Date;
+  }) {
+    this.#committedCheckpoint = options.committedCheckpoint;
+    this.#sink = options.sink;
+    this.#store = options.store;
+    this.#logger = options.logger;
+    this.#limits = options.limits ?? DEFAULT_DELIVERY_LIMITS;
+    this.#now = options.now;
+  }
+
+  /** Where the sink must be rolled back to if it was left in an unknown state (see `Collector.recover`). */
+  get committedCheckpoint(): SinkCheckpoint | null {
+    return this.#committedCheckpoint;
+  }
+
+  /**
+   * Streams one blob into the sink. If it fails after some of its records were written, the whole uncommitted group
+   * is discarded from the sink before the error propagates, so a retry can write it again without duplicates.
+   */
+  async deliverBlob(descriptor: ContentDescriptor, batches: AsyncIterable<readonly FetchedRecord[]>): Promise<BlobOutcome> {
+    if (this.#blobs.length === 0 && this.#ids.size === 0) this.#openedAt = Date.now();
+    const recordIds: string[] = [];
+    let duplicates = 0;
+    try {
+      for await (const batch of batches) {
+        const fresh = await this.#fresh(batch);
+        duplicates += batch.length - fresh.length;
+        if (fresh.length === 0) continue;
+        const outbound: OutboundRecord[] = fresh.map((record) => ({ id: record.id, contentType: descriptor.contentType, json: record.json }));
+        for (const record of fresh) {
+          this.#ids.add(record.id);
+          recordIds.push(record.id);
+        }
+        await this.#sink.write(outbound);
+      }
+    } catch (error) {
+      if (recordIds.length > 0) await this.discard();
+      throw error;
+    }
+    this.#blobs.push({
+      contentType: descriptor.contentType,
+      contentId: descriptor.contentId,
+      contentExpiration: descriptor.contentExpiration,
+      recordIds,
+      outcome: "delivered",
+    });
+    return { delivered: recordIds.length, duplicates };
+  }
+
+  /** Records that a blob could not be fetched because it expired: it is never listed as pending again. */
+  markExpired(descriptor: ContentDescriptor): void {
+    this.#blobs.push({
+      contentType: descriptor.contentType,
+      contentId: descriptor.contentId,
+      contentExpiration: descriptor.contentExpiration,
+      recordIds: [],
+      outcome: "expired",
+    });
+  }
+
+  /** True when the open group is large or old enough to commit now. */
+  get groupFull(): boolean {
+    return this.#ids.size >= this.#limits.maxGroupRecords || (this.#blobs.length > 0 && Date.now() - this.#openedAt >= this.#limits.maxGroupMs);
+  }
+
+  /** Flush the sink and commit the group (and any cursors) in one atomic state step. */
+  async commit(cursors?: Commit["cursors"]): Promise<{ contentIds: string[]; records: number }> {
+    const blobs = this.#blobs;
+    const records = this.#ids.size;
+    if (blobs.length === 0 && records === 0 && cursors === undefined) return { contentIds: [], records: 0 };
+    let sinkCheckpoint;
+    try {
+      sinkCheckpoint = await this.#sink.flush();
+    } catch (error) {
+      await this.discard();
+      throw error;
+    }
+    const commit: Commit = cursors === undefined ? { blobs, sinkCheckpoint, at: this.#now() } : { blobs, sinkCheckpoint, cursors, at: this.#now() };
+    await this.#store.commit(commit);
+    this.#committedCheckpoint = sinkCheckpoint;
+    this.#blobs = [];
+    this.#ids = new Set();
+    this.#logger.debug("Committed a delivery group.", { blobs: blobs.length, records });
+    return { contentIds: blobs.map((blob) => blob.contentId), records };
+  }
+
+  /** Forget the uncommitted group, in the sink too. */
+  async discard(): Promise<void> {
+    const dropped = this.#ids.size;
+    this.#blobs = [];
+    this.#ids = new Set();
+    await this.#sink.discard();
+    if (dropped > 0) this.#logger.info("Discarded an uncommitted delivery group; it will be fetched and written again.", { records: dropped });
+  }
+
+  async #fresh(batch: readonly FetchedRecord[]): Promise<FetchedRecord[]> {
+    const candidates: FetchedRecord[] = [];
+    const inBatch = new Set<string>();
+    for (const record of batch) {
+      if (this.#ids.has(record.id) || inBatch.has(record.id)) continue;
+      inBatch.add(record.id);
+      candidates.push(record);
+    }
+    if (candidates.length === 0) return candidates;
+    const delivered = await this.#store.deliveredRecords(candidates.map((record) => record.id));
+    return delivered.size === 0 ? candidates : candidates.filter((record) => !delivered.has(record.id));
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Runs up to `concurrency` producers ahead of a consumer that takes their outputs strictly in order. Each producer's
+ * output is buffered up to `maxBufferedBytes`; past that the producer waits (which pauses its HTTP download), so memory
+ * stays bounded by concurrency x maxBufferedBytes however large a blob is. The head of the line is drained as it
+ * arrives, so a blob larger than the buffer streams through instead of deadlocking.
+ */
+export interface Sized {
+  readonly bytes: number;
+}
+
+type Pull<T> = { done: false; value: T } | { done: true };
+
+class BoundedChannel<T extends Sized> {
+  readonly #items: T[] = [];
+  #bytes = 0;
+  #closed = false;
+  #abandoned = false;
+  #failure: { error: unknown } | undefined;
+  #wakeConsumer: (() => void) | undefined;
+  #wakeProducer: (() => void) | undefined;
+  readonly #maxBytes: number;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Resolves false once nobody will read this channel again: the producer should stop (and release its download). */
+  async push(item: T): Promise<boolean> {
+    while (!this.#abandoned && this.#bytes > 0 && this.#bytes + item.bytes > this.#maxBytes) {
+      await new Promise<void>((resolve) => (this.#wakeProducer = resolve));
+    }
+    if (this.#abandoned) return false;
+    this.#items.push(item);
+    this.#bytes += item.bytes;
+    this.#wake("consumer");
+    return true;
+  }
+
+  abandon(): void {
+    this.#abandoned = true;
+    this.#items.length = 0;
+    this.#bytes = 0;
+    this.#wake("producer");
+  }
+
+  close(failure?: { error: unknown }): void {
+    this.#closed = true;
+    this.#failure = failure;
+    this.#wake("consumer");
+  }
+
+  async pull(): Promise<Pull<T>> {
+    for (;;) {
+      const item = this.#items.shift();
+      if (item !== undefined) {
+        this.#bytes -= item.bytes;
+        this.#wake("producer");
+        return { done: false, value: item };
+      }
+      if (this.#failure) throw this.#failure.error;
+      if (this.#closed) return { done: true };
+      await new Promise<void>((resolve) => (this.#wakeConsumer = resolve));
+    }
+  }
+
+  #wake(who: "consumer" | "producer"): void {
+    const wake = who === "consumer" ? this.#wakeConsumer : this.#wakeProducer;
+    if (who === "consumer") this.#wakeConsumer = undefined;
+    else this.#wakeProducer = undefined;
+    wake?.();
+  }
+}
+
+export interface PrefetchOptions {
+  readonly concurrency: number;
+  readonly maxBufferedBytes: number;
+}
+
+/**
+ * Yields, for each source in order, an async iterable of its chunks. A producer error is raised to the consumer when
+ * it reaches that source's chunks, never earlier, so everything before it can still be delivered and committed.
+ */
+export async function* prefetchInOrder<S, T extends Sized>(
+  sources: readonly S[],
+  produce: (source: S) => AsyncIterable<T>,
+  options: PrefetchOptions,
+): AsyncGenerator<{ source: S; chunks: AsyncIterable<T> }> {
+  const channels: BoundedChannel<T>[] = [];
+  const start = (index: number): void => {
+    const source = sources[index];
+    if (source === undefined) return;
+    const channel = new BoundedChannel<T>(options.maxBufferedBytes);
+    channels[index] = channel;
+    void (async () => {
+      try {
+        for await (const chunk of produce(source)) {
+          if (!(await channel.push(chunk))) return;
+        }
+        channel.close();
+      } catch (error) {
+        channel.close({ error });
+      }
+    })();
+  };
+  for (let index = 0; index < Math.min(options.concurrency, sources.length); index++) start(index);
+  try {
+    for (let index = 0; index < sources.length; index++) {
+      const channel = channels[index];
+      const source = sources[index];
+      if (channel === undefined || source === undefined) break;
+      const chunks: AsyncIterable<T> = {
+        [Symbol.asyncIterator]: () => ({ next: async () => {
+          const pulled = await channel.pull();
+          return pulled.done ? { done: true, value: undefined } : { done: false, value: pulled.value };
+        } }),
+      };
+      yield { source, chunks };
+      // The consumer is done with this source: whatever it left is not needed, and the next source may start.
+      channel.abandon();
+      start(index + options.concurrency);
+    }
+  } finally {
+    for (const channel of channels) channel?.abandon();
+  }
+}
