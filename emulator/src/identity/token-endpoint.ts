@@ -36,7 +36,8 @@ export async function handleTokenRequest(
 ): Promise<void> {
   const form = await readForm(req);
   if (form === undefined) return sendAadError(res, aadErrors.missingParameter("grant_type"));
-  const correlationId = form.get("client-request-id") ?? req.headers["client-request-id"]?.toString();
+  // MSAL sends its correlation ID as a query parameter; Entra echoes it in errors.
+  const correlationId = new URL(req.url ?? "/", "http://authority").searchParams.get("client-request-id") ?? undefined;
 
   const grantType = form.get("grant_type");
   if (grantType === null) return sendAadError(res, aadErrors.missingParameter("grant_type"), correlationId);
