@@ -1,0 +1,68 @@
+import type { DatabaseSync } from "node:sqlite";
+import { AuditfeedError } from "../errors.ts";
+
+/** The layout this code reads and writes (see the comment at the top of sqlite-store.ts). */
+export const SCHEMA_VERSION = 1;
+
+/** "AUDF": tells an auditfeed state file from any other SQLite database. */
+const APPLICATION_ID = 0x41554446;
+
+const SCHEMA = `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE cursors (
+    content_type TEXT PRIMARY KEY,
+    origin TEXT NOT NULL,
+    listed_through TEXT,
+    subscription_started_at TEXT
+  ) WITHOUT ROWID;
+  CREATE TABLE blobs (
+    content_id TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'expired')),
+    committed_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX blobs_by_expiry ON blobs (expires_at);
+  CREATE TABLE record_ids (id PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX record_ids_by_expiry ON record_ids (expires_at);
+`;
+
+/**
+ * Checks that the file is new or an auditfeed state file this code understands, then switches it to WAL and creates
+ * the schema if new. The check comes first so that another application's database is never modified.
+ * The caller holds the exclusive lock, so nothing changes in between.
+ */
+export function prepareSchema(db: DatabaseSync, path: string): void {
+  const applicationId = pragmaNumber(db, "application_id");
+  const version = pragmaNumber(db, "user_version");
+  const tables = Number(db.prepare("SELECT count(*) AS n FROM sqlite_schema").get()?.n ?? 0);
+  const isNew = applicationId === 0 && version === 0 && tables === 0;
+  if (!isNew && applicationId !== APPLICATION_ID) {
+    throw new AuditfeedError(
+      "AF_ERR_STATE_UNREADABLE",
+      `State file ${path} is an SQLite database that auditfeed did not create. Point the state location at auditfeed's state file, or at a new path to start over.`,
+    );
+  }
+  if (!isNew && version !== SCHEMA_VERSION) {
+    throw new AuditfeedError(
+      "AF_ERR_STATE_SCHEMA",
+      `State file ${path} has schema version ${version}, but this auditfeed understands only version ${SCHEMA_VERSION}: it was written by a newer auditfeed. Run that version (or newer), or point the state location at a new path to start over (which re-delivers the look-back window).`,
+    );
+  }
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
+  if (!isNew) return;
+  db.exec("BEGIN EXCLUSIVE");
+  try {
+    db.exec(SCHEMA);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)").run(new Date().toISOString());
+    db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+function pragmaNumber(db: DatabaseSync, name: string): number {
+  return Number(db.prepare(`PRAGMA ${name}`).get()?.[name] ?? 0);
+}

@@ -1,0 +1,290 @@
+/**
+ * The default StateStore: one SQLite file on local disk (node:sqlite), written one transaction per commit.
+ *
+ * Layout (schema version 1, kept in `PRAGMA user_version`; `PRAGMA application_id` marks the file as auditfeed's):
+ * - `meta(key, value)`: `created_at`, and `sink_checkpoint` (the JSON of the sink's last committed checkpoint;
+ *   no row means null).
+ * - `cursors(content_type, origin, listed_through, subscription_started_at)`: one row per content type, ISO 8601 text.
+ * - `blobs(content_id, content_type, expires_at, outcome, committed_at)`: the delivered-blob ledger; a row lives
+ *   until the blob's `contentExpiration` (`expires_at`, epoch milliseconds), after which the API cannot list it again.
+ * - `record_ids(id, expires_at)`: the exact dedupe index; a GUID `Id` is a 16-byte BLOB, any other id TEXT
+ *   (see record-key.ts); a row lives until `committed at + dedupeHorizonMs`.
+ * Both ledgers are WITHOUT ROWID tables with an index on `expires_at` so that `prune` does not scan.
+ *
+ * Durability and exclusion: WAL with `synchronous=FULL`, so a commit is on disk when `commit` resolves and a
+ * SIGKILL at any instant leaves either all of a commit or none of it. `locking_mode=EXCLUSIVE` makes the first
+ * transaction take an OS file lock that is held until `close`: a second collector on the same file is refused, and
+ * because the kernel drops the lock when its process dies, a SIGKILLed collector never leaves a stale lock behind.
+ * (The lock is a POSIX advisory lock: keep the file on a local disk, not on a network share.)
+ *
+ * For a store that lives in Azure Blob storage (an ephemeral job), `close` checkpoints the WAL into the main file
+ * and removes it, so the single file at `path` is the whole state and can be uploaded as is.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { AuditfeedError } from "../errors.ts";
+import type { SinkCheckpoint } from "../sinks/sink.ts";
+import { isContentType, type ContentType } from "../source/content.ts";
+import { recordKey, recordKeyText } from "./record-key.ts";
+import { prepareSchema } from "./sqlite-schema.ts";
+import type { BlobCommit, Commit, ContentTypeCursor, StateSnapshot, StateStore } from "./store.ts";
+
+export interface SqliteStateStoreOptions {
+  /** The state file; parent directories are created. */
+  readonly path: string;
+  /** How long a delivered record `Id` is remembered for dedupe after its commit, in milliseconds. */
+  readonly dedupeHorizonMs: number;
+  /** The clock that decides which dedupe entries are still within the horizon (tests move it). */
+  readonly now?: () => Date;
+}
+
+/** Ids per `IN (...)` lookup: measured faster than one statement per id, and far below SQLite's variable limit. */
+const LOOKUP_CHUNK = 500;
+
+interface Statements {
+  readonly insertBlob: StatementSync;
+  readonly insertRecord: StatementSync;
+  readonly upsertCursor: StatementSync;
+  readonly setMeta: StatementSync;
+  readonly deleteMeta: StatementSync;
+  readonly findBlobs: StatementSync;
+  readonly findRecords: StatementSync;
+  readonly pruneBlobs: StatementSync;
+  readonly pruneRecords: StatementSync;
+}
+
+export class SqliteStateStore implements StateStore {
+  readonly #path: string;
+  readonly #dedupeHorizonMs: number;
+  readonly #now: () => Date;
+  #db: DatabaseSync | undefined;
+  #statements: Statements | undefined;
+
+  constructor(options: SqliteStateStoreOptions) {
+    if (options.path.length === 0) throw new TypeError("SqliteStateStore: `path` must name the state file.");
+    if (!Number.isSafeInteger(options.dedupeHorizonMs) || options.dedupeHorizonMs <= 0) {
+      throw new RangeError(`SqliteStateStore: \`dedupeHorizonMs\` must be a positive integer of milliseconds; got ${String(options.dedupeHorizonMs)}.`);
+    }
+    this.#path = options.path;
+    this.#dedupeHorizonMs = options.dedupeHorizonMs;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  open(): Promise<StateSnapshot> {
+    return settle(() => this.#open());
+  }
+
+  #open(): StateSnapshot {
+    if (this.#db !== undefined) throw new Error(`State store ${this.#path} is already open.`);
+    mkdirSync(dirname(this.#path), { recursive: true });
+    const db = new DatabaseSync(this.#path);
+    try {
+      this.#lock(db);
+      prepareSchema(db, this.#path);
+      this.#statements = prepareStatements(db);
+      this.#db = db;
+      return this.#snapshot(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  committedBlobs(contentIds: readonly string[]): Promise<Set<string>> {
+    return settle(() => {
+      const { findBlobs } = this.#opened();
+      const found = new Set<string>();
+      for (const chunk of chunks(contentIds)) {
+        for (const row of findBlobs.all(...chunk)) found.add(row.content_id as string);
+      }
+      return found;
+    });
+  }
+
+  deliveredRecords(recordIds: readonly string[]): Promise<Set<string>> {
+    return settle(() => {
+      const { findRecords } = this.#opened();
+      const idsByKey = new Map<string, string[]>();
+      const keys = recordIds.map((id) => {
+        const key = recordKey(id);
+        const text = recordKeyText(key);
+        const ids = idsByKey.get(text);
+        if (ids === undefined) idsByKey.set(text, [id]);
+        else ids.push(id);
+        return key;
+    });
+    const now = this.#now().getTime();
+    const found = new Set<string>();
+    for (const chunk of chunks(keys)) {
+      for (const row of findRecords.all(now, ...chunk)) {
+        for (const id of idsByKey.get(recordKeyText(row.id as Uint8Array | string)) ?? []) found.add(id);
+      }
+    }
+    return found;
+    });
+  }
+
+  commit(commit: Commit): Promise<void> {
+    return settle(() => {
+      const statements = this.#opened();
+      const at = commit.at.getTime();
+      if (!Number.isFinite(at)) throw new RangeError("State commit: `at` is not a valid date.");
+      this.#transaction("commit state", () => {
+        for (const blob of commit.blobs) insertBlob(statements, blob, at, at + this.#dedupeHorizonMs);
+        if (commit.sinkCheckpoint === null) statements.deleteMeta.run("sink_checkpoint");
+        else if (commit.sinkCheckpoint !== undefined) statements.setMeta.run("sink_checkpoint", JSON.stringify(commit.sinkCheckpoint));
+        for (const [contentType, cursor] of Object.entries(commit.cursors ?? {})) {
+          if (!isContentType(contentType)) throw new TypeError(`State commit: cursor key "${contentType}" is not a content type.`);
+          if (cursor !== undefined) upsertCursor(statements, contentType, cursor);
+        }
+    });
+    });
+  }
+
+  prune(now: Date): Promise<{ readonly blobs: number; readonly records: number }> {
+    return settle(() => {
+      const { pruneBlobs, pruneRecords } = this.#opened();
+      const cutoff = now.getTime();
+      return this.#transaction("prune state", () => ({
+        blobs: Number(pruneBlobs.run(cutoff).changes),
+        records: Number(pruneRecords.run(cutoff).changes),
+      }));
+    });
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      const db = this.#db;
+      if (db === undefined) return;
+      this.#db = undefined;
+      this.#statements = undefined;
+      try {
+        db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } finally {
+        db.close();
+      }
+    });
+  }
+
+  /** Takes the exclusive file lock now, so that a second collector fails at start rather than at its first commit. */
+  #lock(db: DatabaseSync): void {
+    try {
+      db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      db.exec("BEGIN EXCLUSIVE; COMMIT");
+    } catch (error) {
+      if (sqliteCode(error) === SQLITE_BUSY || sqliteCode(error) === SQLITE_LOCKED) {
+        throw new AuditfeedError(
+          "AF_ERR_STATE_LOCKED",
+          `State file ${this.#path} is in use by another auditfeed collector. Only one collector may use a state file: stop the other one, or give this one its own state location.`,
+          { cause: error },
+        );
+      }
+      if (sqliteCode(error) === SQLITE_NOTADB) {
+        throw new AuditfeedError(
+          "AF_ERR_STATE_UNREADABLE",
+          `State file ${this.#path} is not an SQLite database. Point the state location at auditfeed's state file, or at a new path to start over.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  #transaction<T>(what: string, body: () => T): T {
+    const db = this.#db;
+    if (db === undefined) throw new Error(`State store ${this.#path} is not open.`);
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = body();
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      if (sqliteCode(error) === undefined) throw error;
+      throw new AuditfeedError("AF_ERR_STATE_WRITE", `Could not ${what} in ${this.#path}: ${(error as Error).message}. Check that the disk has space and is writable.`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+  }
+
+  #snapshot(db: DatabaseSync): StateSnapshot {
+    const cursors: Partial<Record<ContentType, ContentTypeCursor>> = {};
+    for (const row of db.prepare("SELECT content_type, origin, listed_through, subscription_started_at FROM cursors").all()) {
+      const contentType = row.content_type as string;
+      if (!isContentType(contentType)) continue;
+      cursors[contentType] = {
+        origin: row.origin as string,
+        listedThrough: row.listed_through as string | null,
+        subscriptionStartedAt: row.subscription_started_at as string | null,
+      };
+    }
+    const checkpointRow = db.prepare("SELECT value FROM meta WHERE key = 'sink_checkpoint'").get();
+    return { sinkCheckpoint: checkpointRow === undefined ? null : (JSON.parse(checkpointRow.value as string) as SinkCheckpoint), cursors };
+  }
+
+  #opened(): Statements {
+    if (this.#statements === undefined) throw new Error(`State store ${this.#path} is not open: call open() first.`);
+    return this.#statements;
+  }
+}
+
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_NOTADB = 26;
+
+/** node:sqlite is synchronous; this keeps the async contract (a throw becomes a rejection, never a synchronous throw). */
+function settle<T>(body: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(body()));
+}
+
+function sqliteCode(error: unknown): number | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== "ERR_SQLITE_ERROR") return undefined;
+  const errcode = (error as { errcode?: unknown }).errcode;
+  return typeof errcode === "number" ? errcode & 0xff : undefined;
+}
+
+function prepareStatements(db: DatabaseSync): Statements {
+  const placeholders = Array.from({ length: LOOKUP_CHUNK }, () => "?").join(", ");
+  return {
+    insertBlob: db.prepare(
+      "INSERT OR REPLACE INTO blobs (content_id, content_type, expires_at, outcome, committed_at) VALUES (?, ?, ?, ?, ?)",
+    ),
+    insertRecord: db.prepare(
+      "INSERT INTO record_ids (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+    ),
+    upsertCursor: db.prepare(
+      "INSERT OR REPLACE INTO cursors (content_type, origin, listed_through, subscription_started_at) VALUES (?, ?, ?, ?)",
+    ),
+    setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
+    deleteMeta: db.prepare("DELETE FROM meta WHERE key = ?"),
+    findBlobs: db.prepare(`SELECT content_id FROM blobs WHERE content_id IN (${placeholders})`),
+    findRecords: db.prepare(`SELECT id FROM record_ids WHERE expires_at > ? AND id IN (${placeholders})`),
+    pruneBlobs: db.prepare("DELETE FROM blobs WHERE expires_at <= ?"),
+    pruneRecords: db.prepare("DELETE FROM record_ids WHERE expires_at <= ?"),
+  };
+}
+
+function insertBlob(statements: Statements, blob: BlobCommit, at: number, recordsExpireAt: number): void {
+  const expiresAt = Date.parse(blob.contentExpiration);
+  if (!Number.isFinite(expiresAt)) {
+    throw new RangeError(`State commit: blob ${blob.contentId} has contentExpiration "${blob.contentExpiration}", which is not an ISO 8601 instant.`);
+  }
+  statements.insertBlob.run(blob.contentId, blob.contentType, expiresAt, blob.outcome, at);
+  for (const id of blob.recordIds) statements.insertRecord.run(recordKey(id), recordsExpireAt);
+}
+
+function upsertCursor(statements: Statements, contentType: ContentType, cursor: ContentTypeCursor): void {
+  statements.upsertCursor.run(contentType, cursor.origin, cursor.listedThrough, cursor.subscriptionStartedAt);
+}
+
+/** Fixed-size chunks for the one prepared `IN (...)` statement; the last one is padded by repeating its first item. */
+function* chunks<T extends Uint8Array | string>(items: readonly T[]): Generator<T[]> {
+  for (let start = 0; start < items.length; start += LOOKUP_CHUNK) {
+    const chunk = items.slice(start, start + LOOKUP_CHUNK);
+    const first = chunk[0] as T;
+    while (chunk.length < LOOKUP_CHUNK) chunk.push(first);
+    yield chunk;
+  }
+}
