@@ -1,3 +1,4 @@
+import { createPrivateKey, randomUUID, sign, X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -86,6 +87,14 @@ function request(url: string, options: { method?: string; headers?: Record<strin
     req.on("error", reject);
     req.end(body);
   });
+}
+
+/** A private_key_jwt as clients other than MSAL 3+ build it: RS256 with the SHA-1 thumbprint in `x5t`. */
+function rs256Assertion(cert: { certPem: string; keyPem: string }, claims: Record<string, unknown>): string {
+  const x5t = Buffer.from(new X509Certificate(cert.certPem).fingerprint.replaceAll(":", ""), "hex").toString("base64url");
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const signingInput = `${encode({ alg: "RS256", typ: "JWT", x5t })}.${encode(claims)}`;
+  return `${signingInput}.${sign("sha256", Buffer.from(signingInput), createPrivateKey(cert.keyPem)).toString("base64url")}`;
 }
 
 /** Runs `body` with environment variables set, restoring the previous values afterwards. */
@@ -250,6 +259,47 @@ describe("emulator identity provider", () => {
       await writeFile(certificatePath, `${expiredCert.certPem}${expiredCert.keyPem}`);
       const credential = new ClientCertificateCredential(TENANT, CERT_APP, { certificatePath }, credentialOptions());
       await expect(credential.getToken(SCOPE)).rejects.toThrow(/AADSTS700027.*expired/);
+    });
+  });
+
+  describe("client assertion checks", () => {
+    function assertionRequest(assertion: string) {
+      return request(`${authority.baseUrl}/${TENANT}/oauth2/v2.0/token`, {
+        form: {
+          grant_type: "client_credentials",
+          client_id: CERT_APP,
+          client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+          client_assertion: assertion,
+          scope: SCOPE,
+        },
+      });
+    }
+    function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+      const now = Math.floor(Date.now() / 1000);
+      return { aud: `${authority.baseUrl}/${TENANT}/oauth2/v2.0/token`, iss: CERT_APP, sub: CERT_APP, jti: randomUUID(), nbf: now, exp: now + 600, ...overrides };
+    }
+
+    it("should accept an RS256 assertion that names its certificate by the SHA-1 x5t", async () => {
+      const raw = await assertionRequest(rs256Assertion(registeredCert, claims()));
+      expect(raw.status).toBe(200);
+      expect(JSON.parse(raw.body)).toMatchObject({ token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599 });
+    });
+
+    it.each([
+      ["an expired assertion", { exp: 1_700_000_000, nbf: 1_699_999_400 }, 700024],
+      ["an assertion for another token endpoint", { aud: `https://login.microsoftonline.com/${TENANT}/oauth2/v2.0/token` }, 700212],
+      ["an assertion whose subject is not the client", { sub: SECRET_APP }, 700023],
+    ])("should reject %s", async (_name, overrides, code) => {
+      const raw = await assertionRequest(rs256Assertion(registeredCert, claims(overrides)));
+      expect(JSON.parse(raw.body)).toMatchObject({ error: "invalid_client", error_codes: [code] });
+    });
+
+    it("should reject an assertion signed by another key than the certificate it names", async () => {
+      const [header, payload] = rs256Assertion(registeredCert, claims()).split(".");
+      const [, , foreignSignature] = rs256Assertion(unregisteredCert, claims()).split(".");
+      const raw = await assertionRequest(`${header}.${payload}.${foreignSignature}`);
+      expect(raw.status).toBe(401);
+      expect(JSON.parse(raw.body)).toMatchObject({ error_codes: [700027] });
     });
   });
 

@@ -20,6 +20,7 @@ export const aadErrors = {
     aad(400, "invalid_tenant", 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`),
   unsupportedGrantType: (grantType: string) =>
     aad(400, "unsupported_grant_type", 70003, `The app requested an unsupported grant type '${grantType}'. Only 'client_credentials' is supported by this authority.`),
+  malformedRequest: () => aad(400, "invalid_request", 9002313, "Invalid request. Request is malformed or invalid."),
   missingParameter: (name: string) => aad(400, "invalid_request", 900144, `The request body must contain the following parameter: '${name}'.`),
   invalidScope: (scope: string) =>
     aad(400, "invalid_scope", 70011, `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`),

@@ -6,12 +6,12 @@ const MAX_FORM_BYTES = 256 * 1024;
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Drain the whole body even when it is too large: leaving the loop early would destroy the socket before the error is sent.
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_FORM_BYTES) return undefined;
-    chunks.push(chunk);
+    if (size <= MAX_FORM_BYTES) chunks.push(chunk);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+  return size > MAX_FORM_BYTES ? undefined : new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
 /** Token responses must not be cached by intermediaries (RFC 6749 §5.1). */

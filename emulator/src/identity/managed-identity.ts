@@ -57,11 +57,11 @@ export function handleManagedIdentityRequest(req: IncomingMessage, res: ServerRe
   const identity = selectIdentity(query, settings.identities);
   if (typeof identity === "string") return sendManagedIdentityError(res, 400, identity);
 
-  const expiresOn = Math.floor(Date.now() / 1000) + settings.lifetimeSeconds;
+  const { token, exp } = issueManagedIdentityToken(identity, resource, settings.key, settings.lifetimeSeconds);
   sendJson(res, 200, {
-    access_token: issueManagedIdentityToken(identity, resource, settings.key, settings.lifetimeSeconds),
+    access_token: token,
     // App Service sends expires_on as a string of epoch seconds.
-    expires_on: String(expiresOn),
+    expires_on: String(exp),
     resource,
     token_type: "Bearer",
     client_id: identity.clientId,

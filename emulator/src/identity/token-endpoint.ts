@@ -35,7 +35,7 @@ export async function handleTokenRequest(
   context: AuthenticationContext,
 ): Promise<void> {
   const form = await readForm(req);
-  if (form === undefined) return sendAadError(res, aadErrors.missingParameter("grant_type"));
+  if (form === undefined) return sendAadError(res, aadErrors.malformedRequest());
   // MSAL sends its correlation ID as a query parameter; Entra echoes it in errors.
   const correlationId = new URL(req.url ?? "/", "http://authority").searchParams.get("client-request-id") ?? undefined;
 

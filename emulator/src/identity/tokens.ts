@@ -50,13 +50,14 @@ export function issueAccessToken(app: AppRegistration, audience: string, appidac
   );
 }
 
-/** A v2.0 managed identity token; used as the client assertion of an app that trusts the identity through a federated credential. */
-export function issueManagedIdentityToken(identity: ManagedIdentity, resource: string, key: SigningKey, lifetimeSeconds: number): string {
-  return signJwt(
+/** A v2.0 managed identity token (and its exp); used as the client assertion of an app that trusts the identity through a federated credential. */
+export function issueManagedIdentityToken(identity: ManagedIdentity, resource: string, key: SigningKey, lifetimeSeconds: number): { token: string; exp: number } {
+  const lifetime = lifetimeClaims(lifetimeSeconds);
+  const token = signJwt(
     {
       aud: resource,
       iss: managedIdentityIssuer(identity.tenantId),
-      ...lifetimeClaims(lifetimeSeconds),
+      ...lifetime,
       azp: identity.clientId,
       azpacr: "2",
       idtyp: "app",
@@ -68,6 +69,7 @@ export function issueManagedIdentityToken(identity: ManagedIdentity, resource: s
     },
     key,
   );
+  return { token, exp: lifetime.exp };
 }
 
 /** A projected service-account token as a Kubernetes cluster writes it for workload identity. */
