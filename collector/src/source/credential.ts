@@ -1,0 +1,55 @@
+import {
+  ClientAssertionCredential,
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+  WorkloadIdentityCredential,
+  type TokenCredential,
+} from "@azure/identity";
+import { CLOUDS } from "../config/clouds.ts";
+import type { CollectorConfig } from "../config/config.ts";
+import { AuditfeedError } from "../errors.ts";
+
+/**
+ * The @azure/identity credential for the configured kind. Token caching and refresh stay the library's job.
+ * The authority is the cloud's login host unless overridden (the emulator); instance discovery is only turned off
+ * for an override, because discovery is what validates a real authority.
+ */
+export function createCredential(config: CollectorConfig): TokenCredential {
+  const cloud = CLOUDS[config.cloud];
+  const overridden = config.endpoints.authorityUrl !== undefined;
+  const options = { authorityHost: config.endpoints.authorityUrl ?? `https://${cloud.authorityHost}`, disableInstanceDiscovery: overridden };
+  const { tenantId, clientId, credential } = config;
+  switch (credential.kind) {
+    case "secret":
+      return new ClientSecretCredential(tenantId, clientId, credential.clientSecret, options);
+    case "certificate":
+      return new ClientCertificateCredential(tenantId, clientId, { certificatePath: credential.certificatePath }, options);
+    case "workload-identity":
+      return new WorkloadIdentityCredential({ tenantId, clientId, ...options });
+    case "federated": {
+      if (config.endpoints.managedIdentityUrl !== undefined) {
+        // The only IMDS override @azure/identity (and MSAL underneath) reads; it must be set before the first token.
+        process.env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = config.endpoints.managedIdentityUrl;
+      }
+      const identity =
+        credential.managedIdentityClientId === undefined
+          ? new ManagedIdentityCredential()
+          : new ManagedIdentityCredential({ clientId: credential.managedIdentityClientId });
+      // The app trusts the managed identity through a federated credential whose audience is the exchange audience.
+      const assertionScope = `${cloud.tokenExchangeAudience}/.default`;
+      const getAssertion = async (): Promise<string> => {
+        try {
+          return (await identity.getToken(assertionScope)).token;
+        } catch (error) {
+          throw new AuditfeedError(
+            "AF_ERR_AUTH",
+            `The managed identity could not issue the federated assertion for ${assertionScope}: check that a managed identity is assigned to this host${credential.managedIdentityClientId === undefined ? "" : ` with client ID ${credential.managedIdentityClientId}`}, and that the app registration has a federated credential for it.`,
+            { cause: error },
+          );
+        }
+      };
+      return new ClientAssertionCredential(tenantId, clientId, getAssertion, options);
+    }
+  }
+}

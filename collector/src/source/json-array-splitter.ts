@@ -1,0 +1,149 @@
+/**
+ * Splits a JSON array arriving in arbitrary byte chunks into the raw text of each top-level element, so a blob is
+ * never held whole: memory is one element plus one chunk. It only tracks what it must to find element boundaries
+ * (strings, escapes, nesting depth); each element's own syntax is left to `JSON.parse` by the caller.
+ * Works on bytes, not text: every byte it inspects is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte
+ * character, so a chunk boundary inside a character is harmless.
+ */
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+
+type Position = "before-array" | "expect-first" | "expect-element" | "in-element" | "after-element" | "done";
+
+export class JsonArraySplitter {
+  readonly #maxElementBytes: number;
+  #position: Position = "before-array";
+  #offset = 0;
+  #depth = 0;
+  #inString = false;
+  #escaped = false;
+  /** A number, true, false or null: it ends at the first delimiter rather than at a closing character. */
+  #scalar = false;
+  #parts: Buffer[] = [];
+  #partBytes = 0;
+
+  /** `maxElementBytes` bounds memory on a malformed blob (an unterminated string would otherwise grow forever). */
+  constructor(options: { maxElementBytes?: number } = {}) {
+    this.#maxElementBytes = options.maxElementBytes ?? 64 * 1_048_576;
+  }
+
+  /** Feeds the next chunk; returns the elements it completed, in order. Throws SyntaxError when the input is no array. */
+  push(chunk: Uint8Array): string[] {
+    const elements: string[] = [];
+    let start = this.#position === "in-element" ? 0 : -1;
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i] ?? 0;
+      switch (this.#position) {
+        case "before-array":
+          if (byte === OPEN_BRACKET) this.#position = "expect-first";
+          else if (!isSpace(byte) && !(this.#offset + i < 3 && isByteOrderMark(byte))) this.#fail(byte, i, "the opening [ of an array");
+          break;
+        case "expect-first":
+        case "expect-element":
+          if (isSpace(byte)) break;
+          if (byte === CLOSE_BRACKET && this.#position === "expect-first") {
+            this.#position = "done";
+            break;
+          }
+          if (byte === COMMA || byte === CLOSE_BRACKET || byte === CLOSE_BRACE) this.#fail(byte, i, "an array element");
+          start = i;
+          this.#begin(byte);
+          break;
+        case "in-element":
+          if (this.#scalar) {
+            if (byte === COMMA || byte === CLOSE_BRACKET || isSpace(byte)) {
+              elements.push(this.#finish(chunk, start, i));
+              i--; // the delimiter is read again as "after-element"
+            }
+          } else if (this.#step(byte)) {
+            elements.push(this.#finish(chunk, start, i + 1));
+          }
+          break;
+        case "after-element":
+          if (byte === COMMA) this.#position = "expect-element";
+          else if (byte === CLOSE_BRACKET) this.#position = "done";
+          else if (!isSpace(byte)) this.#fail(byte, i, "a comma or the closing ]");
+          break;
+        case "done":
+          if (!isSpace(byte)) this.#fail(byte, i, "nothing after the closing ]");
+          break;
+      }
+    }
+    if (this.#position === "in-element") this.#keep(Buffer.from(chunk.subarray(start)));
+    this.#offset += chunk.length;
+    return elements;
+  }
+
+  /** Declares the input complete; throws SyntaxError when the array was not closed (a truncated body). */
+  end(): void {
+    if (this.#position !== "done") {
+      throw new SyntaxError(`The JSON array ended after ${this.#offset} bytes without its closing ]: the body was truncated.`);
+    }
+  }
+
+  #begin(byte: number): void {
+    this.#position = "in-element";
+    this.#depth = 0;
+    this.#inString = false;
+    this.#escaped = false;
+    this.#scalar = false;
+    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.#depth = 1;
+    else if (byte === QUOTE) this.#inString = true;
+    else this.#scalar = true;
+  }
+
+  /** Advances over one byte of a string or container element; true when that byte ended the element. */
+  #step(byte: number): boolean {
+    if (this.#inString) {
+      if (this.#escaped) this.#escaped = false;
+      else if (byte === BACKSLASH) this.#escaped = true;
+      else if (byte === QUOTE) {
+        this.#inString = false;
+        return this.#depth === 0;
+      }
+      return false;
+    }
+    if (byte === QUOTE) this.#inString = true;
+    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.#depth++;
+    else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      this.#depth--;
+      return this.#depth === 0;
+    }
+    return false;
+  }
+
+  #finish(chunk: Uint8Array, start: number, end: number): string {
+    const tail = chunk.subarray(start, end);
+    const text = this.#parts.length === 0 ? Buffer.from(tail.buffer, tail.byteOffset, tail.length).toString("utf8") : Buffer.concat([...this.#parts, tail]).toString("utf8");
+    this.#parts = [];
+    this.#partBytes = 0;
+    this.#position = "after-element";
+    return text;
+  }
+
+  #keep(part: Buffer): void {
+    this.#partBytes += part.length;
+    if (this.#partBytes > this.#maxElementBytes) {
+      throw new SyntaxError(`A JSON array element exceeds ${this.#maxElementBytes} bytes (at byte ${this.#offset}): the blob is malformed or an element is unterminated.`);
+    }
+    this.#parts.push(part);
+  }
+
+  #fail(byte: number, index: number, expected: string): never {
+    throw new SyntaxError(`Expected ${expected} in the JSON array but found ${JSON.stringify(String.fromCharCode(byte))} at byte ${this.#offset + index}.`);
+  }
+}
+
+/** A UTF-8 byte order mark (EF BB BF) may precede the array. */
+function isByteOrderMark(byte: number): boolean {
+  return byte === 0xef || byte === 0xbb || byte === 0xbf;
+}
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}

@@ -1,0 +1,28 @@
+import { createHash } from "node:crypto";
+
+/** One audit record as fetched: its dedupe key and its JSON on one line. */
+export interface FetchedRecord {
+  /**
+   * The record's `Id`. A record without a usable `Id` (never seen, but the schema cannot promise it) gets
+   * `"sha256:" + hex(SHA-256 of json)`, so identical copies still dedupe and distinct records never collide.
+   */
+  readonly id: string;
+  /** The record on one line, without a trailing newline. */
+  readonly json: string;
+}
+
+/**
+ * Turns the raw text of one array element into a FetchedRecord. The raw text is kept byte for byte when it already
+ * fits on one line (the SIEM gets exactly what Microsoft sent); otherwise it is re-serialised compactly.
+ * Throws SyntaxError when the element is not a JSON object.
+ */
+export function toFetchedRecord(raw: string): FetchedRecord {
+  const parsed: unknown = JSON.parse(raw);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new SyntaxError(`An audit record must be a JSON object, but the blob holds ${Array.isArray(parsed) ? "an array" : JSON.stringify(parsed)}.`);
+  }
+  const trimmed = raw.trim();
+  const json = /[\r\n]/.test(trimmed) ? JSON.stringify(parsed) : trimmed;
+  const id = (parsed as { Id?: unknown }).Id;
+  return { id: typeof id === "string" && id !== "" ? id : `sha256:${createHash("sha256").update(json).digest("hex")}`, json };
+}
