@@ -30,11 +30,16 @@ export type DeliveryGuarantee = "exactly-once" | "at-least-once";
 export interface Sink {
   readonly name: string;
   readonly delivery: DeliveryGuarantee;
-  /** Prepare to write; `checkpoint` is the one of the last state commit (null on the first run). */
+  /**
+   * Prepare to write; `checkpoint` is the one of the last state commit (null on the first run). An exactly-once sink
+   * rolls back to it. With null it cannot prove data already at its destination uncommitted, so it may refuse to
+   * start there: the collector therefore commits the starting position, `await sink.flush()` before any write, when
+   * the stored checkpoint is null, so that a crash before the first data commit can be rolled back too.
+   */
   open(checkpoint: SinkCheckpoint | null): Promise<void>;
   /** Accept records; may buffer them. */
   write(records: readonly OutboundRecord[]): Promise<void>;
-  /** Make every record written so far durable or delivered; return the checkpoint that covers them. */
+  /** Make every record written so far durable or delivered; return the checkpoint that covers them (before any write: where `open` started). */
   flush(): Promise<SinkCheckpoint | null>;
   /** Forget what was written since the last successful flush (after a failure, before the pipeline retries). */
   discard(): Promise<void>;

@@ -1,0 +1,135 @@
+import { join } from "node:path";
+import { isAuditfeedError } from "../../errors.ts";
+import type { DeliveryGuarantee, OutboundRecord, Sink, SinkCheckpoint } from "../sink.ts";
+import { sinkError } from "../sink-error.ts";
+import { validateFileSinkConfig, type FileSinkConfig } from "./config.ts";
+import { checkpointFromPosition, positionFromCheckpoint, samePosition, type FilePosition } from "./position.ts";
+import { recover } from "./recovery.ts";
+import { appendToSegment, segmentName, syncDirectory } from "./segments.ts";
+
+/** Buffered bytes that trigger a write to the segment before `flush`: bounds memory whatever the batch sizes. */
+const SPILL_BYTES = 1024 * 1024;
+
+/**
+ * NDJSON segments in a directory, exactly once: `flush` makes the written records durable (data fsynced, and the
+ * directory when a segment was created) and returns the position after them; after a crash, `open` with the last
+ * committed position cuts off whatever was written after it. See README.md for the guarantees.
+ */
+export class FileSink implements Sink {
+  readonly name = "file";
+  readonly delivery: DeliveryGuarantee = "exactly-once";
+  readonly #directory: string;
+  readonly #maxSegmentBytes: number;
+  /** Where the last flush ended: what a `discard` returns to. */
+  #flushed: FilePosition | undefined;
+  /** Where the next bytes go: the flushed position plus what was spilled since. */
+  #next: FilePosition = { segment: 1, offset: 0 };
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  /** After a discard or a failed write, the file may hold bytes past `#next.offset` that must be cut off, not kept. */
+  #tailMayHoldDiscarded = false;
+  /** False from the creation of a segment until a flush has made its directory entry durable. */
+  #directorySynced = true;
+
+  constructor(config: Omit<FileSinkConfig, "kind">) {
+    validateFileSinkConfig({ kind: "file", ...config });
+    this.#directory = config.directory;
+    this.#maxSegmentBytes = config.maxSegmentBytes;
+  }
+
+  async open(checkpoint: SinkCheckpoint | null): Promise<void> {
+    const committed = positionFromCheckpoint(checkpoint);
+    const start = await this.#io("recover the committed position", () => recover(this.#directory, committed));
+    this.#flushed = start;
+    this.#next = start;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#tailMayHoldDiscarded = false;
+    this.#directorySynced = true;
+  }
+
+  async write(records: readonly OutboundRecord[]): Promise<void> {
+    const flushed = this.#opened();
+    if (this.#pendingBytes === 0 && samePosition(this.#next, flushed) && flushed.offset >= this.#maxSegmentBytes) {
+      this.#next = { segment: flushed.segment + 1, offset: 0 };
+      this.#directorySynced = false;
+    }
+    for (const record of records) {
+      if (record.json.includes("\n")) {
+        throw sinkError("file", `record ${record.id} has a line break in its JSON; NDJSON needs one record per line.`, { retryable: false });
+      }
+      const line = `${record.json}\n`;
+      this.#pending.push(line);
+      this.#pendingBytes += Buffer.byteLength(line);
+      if (this.#pendingBytes >= SPILL_BYTES) await this.#spill(false);
+    }
+  }
+
+  async flush(): Promise<SinkCheckpoint> {
+    const flushed = this.#opened();
+    if (this.#pendingBytes > 0 || !samePosition(this.#next, flushed)) await this.#spill(true);
+    if (!this.#directorySynced) {
+      await this.#io("sync the directory", () => syncDirectory(this.#directory));
+      this.#directorySynced = true;
+    }
+    this.#flushed = this.#next;
+    return checkpointFromPosition(this.#next);
+  }
+
+  /** Forgets unflushed records. The bytes already spilled are cut off by the next write (or by `open` after a crash). */
+  discard(): Promise<void> {
+    const flushed = this.#opened();
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (!samePosition(this.#next, flushed)) this.#tailMayHoldDiscarded = true;
+    this.#next = flushed;
+    return Promise.resolve();
+  }
+
+  /** No file stays open between calls, so there is nothing to release; unflushed records are dropped. */
+  close(): Promise<void> {
+    this.#flushed = undefined;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    return Promise.resolve();
+  }
+
+  async #spill(sync: boolean): Promise<void> {
+    const data = this.#pendingBytes > 0 ? Buffer.from(this.#pending.join("")) : null;
+    const { segment, offset } = this.#next;
+    const path = join(this.#directory, segmentName(segment));
+    try {
+      await this.#io(sync ? `write and sync ${path}` : `write ${path}`, () =>
+        appendToSegment(path, offset, data, { sync, tailMayHoldDiscarded: this.#tailMayHoldDiscarded }),
+      );
+    } catch (error) {
+      // An I/O failure may have left part of the data in the file: the retry cuts it off. A size mismatch must not
+      // be "repaired" that way: the bytes are someone else's.
+      if (isAuditfeedError(error) && error.retryable) this.#tailMayHoldDiscarded = true;
+      throw error;
+    }
+    this.#tailMayHoldDiscarded = false;
+    this.#next = { segment, offset: offset + (data?.length ?? 0) };
+    this.#pending = [];
+    this.#pendingBytes = 0;
+  }
+
+  /** File system failures (missing or unwritable directory, full disk) are retryable; auditfeed's own errors pass as they are. */
+  async #io<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (isAuditfeedError(error)) throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
+      throw sinkError("file", `could not ${what} (${code}) in ${this.#directory}. Check that the directory exists, is a directory, is writable and has space; delivery resumes when it does.`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+  }
+
+  #opened(): FilePosition {
+    if (this.#flushed === undefined) throw new Error("file sink: call open() before writing.");
+    return this.#flushed;
+  }
+}

@@ -1,0 +1,18 @@
+import { FileSink } from "./file/file-sink.ts";
+import type { FileSinkConfig } from "./file/config.ts";
+import type { Sink } from "./sink.ts";
+import { StdoutSink } from "./stdout/stdout-sink.ts";
+
+export type { FileSinkConfig } from "./file/config.ts";
+
+/** Every sink kind's settings, told apart by `kind`. */
+export type SinkConfig = FileSinkConfig | { readonly kind: "stdout" };
+
+export function createSink(config: SinkConfig): Sink {
+  switch (config.kind) {
+    case "file":
+      return new FileSink(config);
+    case "stdout":
+      return new StdoutSink();
+  }
+}
