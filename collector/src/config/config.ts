@@ -221,6 +221,9 @@ function credentialFrom(
       return { kind, certificatePath };
     }
     case "federated": {
+      if (raw("managedIdentityUrl") !== undefined && !env["IDENTITY_HEADER"]) {
+        problems.push(`${raw("managedIdentityUrl")?.where} needs IDENTITY_HEADER beside it (the secret the managed identity endpoint expects, as Container Apps sets it; \`auditfeed emulate\` prints the emulator's).`);
+      }
       const identity = raw("managedIdentityClientId");
       if (identity === undefined) return { kind };
       const parsed = parseGuid(identity.text);

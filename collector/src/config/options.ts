@@ -69,7 +69,7 @@ export const OPTIONS = [
     key: "managedIdentityUrl",
     flag: "--managed-identity-url",
     env: "AUDITFEED_MANAGED_IDENTITY_URL",
-    description: "Managed identity (IMDS) endpoint override for federated credentials (the emulator).",
+    description: "Managed identity endpoint override for federated credentials (the emulator); sets IDENTITY_ENDPOINT, and IDENTITY_HEADER must be set too.",
     defaultText: "the platform's",
   },
   { key: "caFile", flag: "--ca-file", env: "AUDITFEED_CA_FILE", description: "Extra PEM CA certificate to trust, besides the system's (the emulator's CA).", defaultText: "none", isPath: true },

@@ -16,6 +16,8 @@ export interface ApiFailure {
   readonly afCode: string | undefined;
   /** The server's message, shortened and redacted. */
   readonly apiMessage: string;
+  /** The body carries the "DataServiceException: Tenant <id> does not exist" that means unified audit logging is off. */
+  readonly tenantDoesNotExist: boolean;
 }
 
 const MAX_MESSAGE_CHARS = 300;
@@ -35,6 +37,7 @@ export function readApiFailure(status: number, body: string): ApiFailure {
     status,
     afCode: typeof code === "string" && /^AF\w+$/.test(code) ? code : undefined,
     apiMessage: redactText(text.replace(/\s+/g, " ").trim().slice(0, MAX_MESSAGE_CHARS)),
+    tenantDoesNotExist: /Tenant \S+ does not exist/i.test(text),
   };
 }
 
@@ -76,7 +79,7 @@ export function toAuditfeedError(failure: ApiFailure, context: CallContext): Aud
   if (code === "AF20030" || code === "AF20055" || code === "AF20031" || /^AF2000[123]$/.test(code)) {
     return make("AF_ERR_API_REQUEST", `The Management API rejected auditfeed's request to ${what} as malformed; this is a bug in auditfeed, please report it.`);
   }
-  if (failure.status === 400 && context.operation === "start subscription" && /does not exist/i.test(failure.apiMessage)) {
+  if (failure.status === 400 && context.operation === "start subscription" && failure.tenantDoesNotExist) {
     return make("AF_ERR_AUDIT_DISABLED", `Unified audit logging is off in tenant ${context.tenantId}, so there is nothing to subscribe to. Turn it on in Exchange Online PowerShell with Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true (or in the Purview portal under Audit), wait up to 60 minutes, and run auditfeed again.`);
   }
   if (isThrottled(failure)) return make("AF_ERR_THROTTLED", `The Management API throttled the tenant while trying to ${what}: lower requestsPerMinute or fetchConcurrency, or ask Microsoft support for a higher quota.`, true);

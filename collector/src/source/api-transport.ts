@@ -123,8 +123,8 @@ export class ApiTransport {
         networkError = error;
       }
       if (failure !== undefined && tolerate(failure)) return { ok: false, failure };
-      if (failure?.status === 401 && failure.afCode !== "AF10001" && !refreshed) {
-        // A token the service no longer accepts (revoked, clock trouble): get a fresh one, once.
+      // AF-coded 401s (AF10001, AF20010) are definitive; a bare 401 is a token the service no longer accepts.
+      if (failure?.status === 401 && failure.afCode === undefined && !refreshed) {
         refreshed = true;
         refreshNow = true;
         logger.info("The Management API rejected the access token; retrying once with a fresh token.", { operation: options.context.operation });

@@ -29,8 +29,9 @@ export function createCredential(config: CollectorConfig): TokenCredential {
       return new WorkloadIdentityCredential({ tenantId, clientId, ...options });
     case "federated": {
       if (config.endpoints.managedIdentityUrl !== undefined) {
-        // The only IMDS override @azure/identity (and MSAL underneath) reads; it must be set before the first token.
-        process.env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = config.endpoints.managedIdentityUrl;
+        // @azure/identity only reads the endpoint from the environment, as App Service and Container Apps set it
+        // (IDENTITY_ENDPOINT beside IDENTITY_HEADER); the override therefore goes there, before the first token.
+        process.env["IDENTITY_ENDPOINT"] = config.endpoints.managedIdentityUrl;
       }
       const identity =
         credential.managedIdentityClientId === undefined
