@@ -10,7 +10,9 @@ export interface VirtualClock {
   set(at: Date): void;
 }
 
-export function createVirtualClock(start: Date, wallNow: () => number = Date.now): VirtualClock & { nowMs(): number } {
+/** With `frozen`, virtual time stands still except through advance and set: tests get exact, repeatable instants. */
+export function createVirtualClock(start: Date, frozen = false, realNow: () => number = Date.now): VirtualClock & { nowMs(): number } {
+  const wallNow = frozen ? () => 0 : realNow;
   let offsetMs = start.getTime() - wallNow();
   const nowMs = (): number => wallNow() + offsetMs;
   return {

@@ -77,7 +77,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = options.host ?? "127.0.0.1";
   const pageSize = options.pageSize ?? 100;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`emulator option \`pageSize\` must be a positive integer; got ${pageSize}.`);
-  const clock = createVirtualClock(options.now ?? new Date());
+  const clock = createVirtualClock(options.now ?? new Date(), options.freezeClock ?? false);
   const startMs = clock.nowMs();
   const tenantOptions = (options.tenants ?? [demoTenant()]).map(resolveTenant);
   const tenants = new Map(tenantOptions.map((tenant) => [tenant.tenantId, new TenantState(tenant, seed, startMs)]));

@@ -51,6 +51,8 @@ export interface EmulatorOptions {
   cloudAudience?: string;
   /** Virtual clock start. Default: the wall clock. */
   now?: Date;
+  /** Virtual time stands still except through clock.advance/set (exact instants for tests). Default false: it runs at wall-clock speed. */
+  freezeClock?: boolean;
   /** Default: one tenant (DEMO_TENANT) with one app (DEMO_APP) holding ActivityFeed.Read and ActivityFeed.ReadDlp. */
   tenants?: TenantOptions[];
   /** Content listing page size. Default 100. */
