@@ -1,0 +1,209 @@
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configHelp, defaultConfig, loadConfig, type CollectorConfig } from "../../../collector/src/config/config.ts";
+import { isAuditfeedError } from "../../../collector/src/errors.ts";
+import { managementBaseUrl } from "../../../collector/src/source/management-client.ts";
+
+const TENANT = "c0ffee00-1111-4a2b-8c3d-123456789abc";
+const CLIENT = "5e1f2a3b-0000-4c5d-8e9f-a0b1c2d3e4f5";
+const SECRET = "very-secret-value-42";
+const cwd = mkdtempSync(join(tmpdir(), "auditfeed-config-"));
+const minimalEnv = { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT, AUDITFEED_CLIENT_SECRET: SECRET };
+
+function load(argv: string[], env: NodeJS.ProcessEnv = minimalEnv): CollectorConfig {
+  return loadConfig({ argv, env, cwd });
+}
+
+function problemsOf(argv: string[], env: NodeJS.ProcessEnv = minimalEnv): string {
+  try {
+    load(argv, env);
+  } catch (error) {
+    if (isAuditfeedError(error) && error.code === "AF_ERR_CONFIG") return error.message;
+    throw error;
+  }
+  throw new Error("expected AF_ERR_CONFIG");
+}
+
+function writeFile(name: string, content: unknown): string {
+  const path = join(cwd, name);
+  writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
+  return path;
+}
+
+describe("loadConfig – defaults and precedence", () => {
+  it("should fill every default from defaultConfig when only the required settings are given", () => {
+    const config = load([]);
+    expect(config).toEqual({
+      ...defaultConfig(cwd),
+      tenantId: TENANT,
+      clientId: CLIENT,
+      credential: { kind: "secret", clientSecret: SECRET },
+      publisherIdentifier: TENANT,
+    });
+    expect(config.contentTypes).toHaveLength(5);
+    expect(config.lookbackMs).toBe(3_600_000);
+    expect(config.requestsPerMinute).toBe(2000);
+  });
+
+  it("should let flags override the environment, and the environment override the file", () => {
+    const file = writeFile("precedence.json", { lookback: "2d", pollInterval: "10m", fetchConcurrency: 2, cloud: "gcc" });
+    const config = load(["--config", file, "--lookback=3h"], { ...minimalEnv, AUDITFEED_LOOKBACK: "5h", AUDITFEED_POLL_INTERVAL: "30s" });
+    expect(config.lookbackMs).toBe(3 * 3_600_000);
+    expect(config.pollIntervalMs).toBe(30_000);
+    expect(config.fetchConcurrency).toBe(2);
+    expect(config.cloud).toBe("gcc");
+  });
+
+  it("should read the config file named by AUDITFEED_CONFIG and resolve its paths against its folder", () => {
+    const file = writeFile("paths.json", { tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, state: "state/s.sqlite", sinkDir: "out", contentTypes: ["DLP.All", "Audit.General"] });
+    const config = load([], { AUDITFEED_CONFIG: file });
+    expect(config.state.path).toBe(join(cwd, "state/s.sqlite"));
+    expect(config.sink).toEqual({ kind: "file", directory: join(cwd, "out"), maxSegmentBytes: 128 * 1_048_576 });
+    expect(config.contentTypes).toEqual(["DLP.All", "Audit.General"]);
+  });
+
+  it("should read every environment variable the container uses", () => {
+    const caFile = writeFile("ca.pem", "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+    const config = load([], {
+      ...minimalEnv,
+      AUDITFEED_CLOUD: "dod",
+      AUDITFEED_PUBLISHER_ID: "9A8B7C6D-0000-4E5F-8A9B-0C1D2E3F4A5B",
+      AUDITFEED_CONTENT_TYPES: "Audit.Exchange, Audit.SharePoint",
+      AUDITFEED_SINK: "stdout",
+      AUDITFEED_STATE: "/var/lib/auditfeed/state.sqlite",
+      AUDITFEED_LOOKBACK: "7d",
+      AUDITFEED_MANAGEMENT_URL: "https://127.0.0.1:8443/",
+      AUDITFEED_AUTHORITY_URL: "https://127.0.0.1:8444",
+      AUDITFEED_CA_FILE: caFile,
+      AUDITFEED_LOG_LEVEL: "debug",
+      AUDITFEED_REQUESTS_PER_MINUTE: "500",
+      AUDITFEED_SINK_MAX_SEGMENT_BYTES: "1MiB",
+    });
+    expect(config).toMatchObject({
+      cloud: "dod",
+      publisherIdentifier: "9a8b7c6d-0000-4e5f-8a9b-0c1d2e3f4a5b",
+      contentTypes: ["Audit.Exchange", "Audit.SharePoint"],
+      sink: { kind: "stdout" },
+      state: { kind: "sqlite", path: "/var/lib/auditfeed/state.sqlite" },
+      lookbackMs: 7 * 86_400_000,
+      endpoints: { managementUrl: "https://127.0.0.1:8443", authorityUrl: "https://127.0.0.1:8444", caFile },
+      logLevel: "debug",
+      requestsPerMinute: 500,
+    });
+  });
+
+  it("should treat an empty environment variable as unset", () => {
+    expect(load([], { ...minimalEnv, AUDITFEED_CLOUD: "", AUDITFEED_LOOKBACK: "" }).cloud).toBe("commercial");
+  });
+
+  it("should leave flags it does not know to the command", () => {
+    expect(load(["--since", "2026-11-20", "positional"]).tenantId).toBe(TENANT);
+  });
+
+  it.each([
+    ["commercial", "https://manage.office.com"],
+    ["gcc", "https://manage-gcc.office.com"],
+    ["gcchigh", "https://manage.office365.us"],
+    ["dod", "https://manage.protection.apps.mil"],
+  ])("should map cloud %s to the Management API at %s", (cloud, url) => {
+    expect(managementBaseUrl(load(["--cloud", cloud]))).toBe(url);
+  });
+});
+
+describe("loadConfig – credentials", () => {
+  it("should infer the certificate credential from a certificate path", () => {
+    const pem = writeFile("app.pem", "pem");
+    const config = load(["--certificate-path", "app.pem"], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT });
+    expect(config.credential).toEqual({ kind: "certificate", certificatePath: pem });
+  });
+
+  it("should take a federated credential with a user-assigned identity", () => {
+    const config = load(["--credential", "federated", "--managed-identity-client-id", "11111111-2222-4333-8444-555555555555"], {
+      AUDITFEED_TENANT_ID: TENANT,
+      AUDITFEED_CLIENT_ID: CLIENT,
+    });
+    expect(config.credential).toEqual({ kind: "federated", managedIdentityClientId: "11111111-2222-4333-8444-555555555555" });
+  });
+
+  it("should take workload identity when the platform set its token file", () => {
+    const config = load([], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT, AUDITFEED_CREDENTIAL: "workload-identity", AZURE_FEDERATED_TOKEN_FILE: "/var/run/token" });
+    expect(config.credential).toEqual({ kind: "workload-identity" });
+  });
+
+  it.each([
+    [{ AUDITFEED_CREDENTIAL: "secret" }, "needs a client secret: set AUDITFEED_CLIENT_SECRET"],
+    [{ AUDITFEED_CREDENTIAL: "certificate" }, "needs a PEM file: set --certificate-path, AUDITFEED_CERTIFICATE_PATH"],
+    [{ AUDITFEED_CREDENTIAL: "certificate", AUDITFEED_CERTIFICATE_PATH: "/nope.pem" }, "AUDITFEED_CERTIFICATE_PATH names /nope.pem, which does not exist"],
+    [{ AUDITFEED_CREDENTIAL: "workload-identity" }, "needs AZURE_FEDERATED_TOKEN_FILE"],
+    [{ AUDITFEED_CREDENTIAL: "password" }, 'AUDITFEED_CREDENTIAL is "password": expected one of secret, certificate, federated, workload-identity'],
+    [{}, "credential is missing"],
+    [{ AUDITFEED_CLIENT_SECRET: "s", AUDITFEED_CERTIFICATE_PATH: "/x.pem" }, "Both a client secret (AUDITFEED_CLIENT_SECRET) and a certificate (AUDITFEED_CERTIFICATE_PATH) are set"],
+    [{ AUDITFEED_CREDENTIAL: "federated", AUDITFEED_MANAGED_IDENTITY_URL: "http://127.0.0.1:1" }, "needs IDENTITY_HEADER"],
+  ])("should explain a credential problem: %j", (env, message) => {
+    expect(problemsOf([], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT, ...env })).toContain(message);
+  });
+});
+
+describe("loadConfig – invalid values", () => {
+  it.each([
+    [["--tenant-id", "contoso.onmicrosoft.com"], '--tenant-id is "contoso.onmicrosoft.com": expected a GUID'],
+    [["--cloud", "china"], '--cloud is "china": expected one of commercial, gcc, gcchigh, dod'],
+    [["--content-types", "Audit.Exchange,Audit.Teams"], '"Audit.Teams" is none of them'],
+    [["--lookback", "8d"], '--lookback is "8d", out of range: the Management API lists nothing older than 7 days'],
+    [["--lookback", "60"], '--lookback is "60": expected a duration with a unit'],
+    [["--poll-interval", "1s"], "--poll-interval is \"1s\", out of range: use 10s to 24h"],
+    [["--requests-per-minute", "0"], '--requests-per-minute is "0": expected a whole number from 1 to 100000'],
+    [["--fetch-concurrency", "2.5"], "--fetch-concurrency is \"2.5\": expected a whole number from 1 to 64"],
+    [["--management-url", "http://127.0.0.1:8443"], "plain http is refused"],
+    [["--sink", "syslog"], '--sink is "syslog": expected one of file, stdout'],
+    [["--log-level", "verbose"], "expected one of debug, info, warn, error"],
+    [["--ca-file", "missing-ca.pem"], "which does not exist"],
+    [["--overlap", "48h", "--dedupe-horizon", "24h"], "dedupeHorizon (24h) is shorter than overlap (48h)"],
+    [["--tenant-id"], "--tenant-id needs a value"],
+  ])("should reject %j naming the field, the value and the fix", (argv, message) => {
+    expect(problemsOf(argv)).toContain(message);
+  });
+
+  it("should report every problem at once", () => {
+    const message = problemsOf(["--cloud", "mars", "--lookback", "9d"], {});
+    expect(message).toContain("tenantId is missing: the directory (tenant) ID");
+    expect(message).toContain("clientId is missing");
+    expect(message).toContain("--cloud");
+    expect(message).toContain("--lookback");
+    expect(message.split("\n  - ").length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("should never show a secret's value", () => {
+    const file = writeFile("secret-bad.json", { clientSecret: { nested: SECRET } });
+    const message = problemsOf(["--config", file], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT });
+    expect(message).toContain('"clientSecret"');
+    expect(message).not.toContain(SECRET);
+  });
+
+  it("should reject unknown keys in the config file", () => {
+    const file = writeFile("unknown.json", { tenantId: TENANT, lookBack: "2h" });
+    expect(problemsOf(["--config", file])).toContain(`"lookBack" in ${file} is not a setting`);
+  });
+
+  it.each([
+    ["missing.json", "does not exist"],
+    ["broken.json", "is not valid JSON"],
+    ["array.json", "must hold one JSON object"],
+  ])("should explain an unreadable config file (%s)", (name, message) => {
+    if (name === "broken.json") writeFile(name, "{ nope");
+    if (name === "array.json") writeFile(name, "[]");
+    expect(problemsOf(["--config", join(cwd, name)])).toContain(message);
+  });
+});
+
+describe("configHelp", () => {
+  it("should list every flag with its variable, file key and default", () => {
+    const help = configHelp();
+    expect(help).toContain("--tenant-id, AUDITFEED_TENANT_ID");
+    expect(help).toContain("(no flag), AUDITFEED_CLIENT_SECRET");
+    expect(help).toContain("[lookback]");
+    expect(help).toContain("Default: 1h.");
+  });
+});

@@ -1,0 +1,58 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { backoffDelayMs, parseRetryAfter } from "../../../collector/src/source/backoff.ts";
+import { toFetchedRecord } from "../../../collector/src/source/records.ts";
+
+describe("backoffDelayMs", () => {
+  const settings = { initialDelayInMs: 100, maxRetryDelayInMs: 1_000, maxElapsedInMs: 10_000 };
+
+  it.each([
+    [0, 100],
+    [1, 200],
+    [3, 800],
+    [4, 1_000],
+    [40, 1_000],
+  ])("should jitter attempt %i fully below a ceiling of %i ms", (attempt, ceiling) => {
+    expect(backoffDelayMs(attempt, settings, () => 0)).toBe(0);
+    expect(backoffDelayMs(attempt, settings, () => 0.999_999)).toBe(ceiling - 1);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  const now = Date.parse("2026-11-23T05:00:00Z");
+
+  it.each([
+    ["120", 120_000],
+    [" 0 ", 0],
+    ["Mon, 23 Nov 2026 05:00:30 GMT", 30_000],
+    ["Mon, 23 Nov 2026 04:59:00 GMT", 0],
+  ])("should read %j as %i ms", (value, ms) => {
+    expect(parseRetryAfter(value, now)).toBe(ms);
+  });
+
+  it.each([[undefined], [""], ["soon"], ["-5"], ["1.5"]])("should ignore %j", (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+});
+
+describe("toFetchedRecord", () => {
+  it("should keep a one-line record byte for byte and use its Id", () => {
+    const raw = '{"Id":"7d1c","CreationTime":"2026-03-04T08:12:55", "Note":"spaced  as sent"}';
+    expect(toFetchedRecord(raw)).toEqual({ id: "7d1c", json: raw });
+  });
+
+  it("should put a pretty-printed record on one line", () => {
+    expect(toFetchedRecord('{\n  "Id": "x",\r\n  "A": [1, 2]\n}')).toEqual({ id: "x", json: '{"Id":"x","A":[1,2]}' });
+  });
+
+  it("should key a record without Id by the SHA-256 of its line", () => {
+    const one = toFetchedRecord('{"Operation":"Foo"}');
+    expect(one.id).toBe(`sha256:${createHash("sha256").update('{"Operation":"Foo"}').digest("hex")}`);
+    expect(toFetchedRecord('{"Operation":"Foo"}').id).toBe(one.id);
+    expect(toFetchedRecord('{"Operation":"Bar"}').id).not.toBe(one.id);
+  });
+
+  it.each(["[1]", '"text"', "null"])("should refuse %s, which is no record", (raw) => {
+    expect(() => toFetchedRecord(raw)).toThrow(/must be a JSON object/);
+  });
+});
