@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
+import { parseStackConfig } from "../../infra/config.ts";
+
+const TENANT = "7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d";
+const OTHER_TENANT = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+const minimal = { customer: "contoso", tenantId: TENANT };
+
+describe("parseStackConfig", () => {
+  it("should fill in documented defaults", () => {
+    const config = parseStackConfig(minimal);
+    expect(config).toMatchObject({
+      customer: "contoso",
+      customerDisplayName: "contoso",
+      cloud: { name: "commercial" },
+      location: "eastus",
+      credential: "certificate",
+      credentialRotationDays: 90,
+      globalReader: true,
+      graphUserRead: false,
+      graphUserDisable: false,
+      provisionManagementApiServicePrincipal: false,
+      publisherId: TENANT,
+      schedule: "*/5 * * * *",
+      sink: "stdout",
+      hasSinkSecret: false,
+    });
+    expect(config.contentTypes).toEqual(CONTENT_TYPES);
+  });
+
+  it("should default to a federated credential when the subscription is in the customer tenant", () => {
+    expect(parseStackConfig(minimal, { azureNativeTenantId: TENANT.toUpperCase() }).credential).toBe("federated");
+    expect(parseStackConfig({ ...minimal, subscriptionTenantId: OTHER_TENANT }).credential).toBe("certificate");
+  });
+
+  it("should pick US Government regions and environments for gcchigh and dod", () => {
+    const config = parseStackConfig({ ...minimal, cloud: "dod" });
+    expect(config.location).toBe("usgovvirginia");
+    expect(config.cloud).toMatchObject({ azureadEnvironment: "usgovernmentl5", azureEnvironment: "usgovernment" });
+  });
+
+  it("should parse lists, booleans and integers as Pulumi stores them", () => {
+    const config = parseStackConfig({
+      ...minimal,
+      contentTypes: '["Audit.Exchange","DLP.All","Audit.Exchange"]',
+      globalReader: "false",
+      credentialRotationDays: "30",
+      schedule: "0 * * * *",
+    });
+    expect(config).toMatchObject({ contentTypes: ["Audit.Exchange", "DLP.All"], globalReader: false, credentialRotationDays: 30, schedule: "0 * * * *" });
+  });
+
+  it.each([
+    [{ tenantId: TENANT }, "auditfeed:customer is required: set it to a short lowercase name such as contoso with `pulumi config set customer <value>`."],
+    [{ customer: "Contoso-Pharma", tenantId: TENANT }, 'auditfeed:customer must be 3 to 12 lowercase letters or digits starting with a letter (it prefixes Azure resource names); got "Contoso-Pharma". Set e.g. `pulumi config set customer contoso`.'],
+    [{ customer: "contoso" }, "auditfeed:tenantId is required: set it to the customer's Entra tenant id (a GUID) with `pulumi config set tenantId <value>`."],
+    [{ ...minimal, tenantId: "contoso.onmicrosoft.com" }, 'auditfeed:tenantId must be a GUID such as 00000000-0000-0000-0000-000000000000; got "contoso.onmicrosoft.com".'],
+    [{ ...minimal, cloud: "china" }, 'auditfeed:cloud must be one of commercial, gcc, gcchigh, dod; got "china".'],
+    [{ ...minimal, credential: "password" }, 'auditfeed:credential must be one of federated, certificate, secret; got "password".'],
+    [
+      { ...minimal, credential: "federated", subscriptionTenantId: OTHER_TENANT },
+      `auditfeed:credential federated needs the collector's managed identity and the app registration in the same Entra tenant, but the collector's Azure subscription is in tenant ${OTHER_TENANT}, not the customer tenant ${TENANT}. Choose credential certificate (or secret), or run the collector in a subscription of the customer tenant.`,
+    ],
+    [
+      { ...minimal, credential: "federated" },
+      "auditfeed:credential federated needs the collector's managed identity and the app registration in the same Entra tenant, but the tenant of the collector's Azure subscription is unknown (set auditfeed:subscriptionTenantId or azure-native:tenantId). Choose credential certificate (or secret), or run the collector in a subscription of the customer tenant.",
+    ],
+    [{ ...minimal, credentialRotationDays: "3" }, 'auditfeed:credentialRotationDays must be a whole number from 7 to 365; got "3".'],
+    [{ ...minimal, globalReader: "yes" }, 'auditfeed:globalReader must be true or false; got "yes".'],
+    [{ ...minimal, contentTypes: '["Audit.Teams"]' }, "auditfeed:contentTypes has unknown content types Audit.Teams; choose from Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All."],
+    [{ ...minimal, contentTypes: "Audit.Exchange" }, "auditfeed:contentTypes must be a non-empty list of content types; set it with `pulumi config set --path 'contentTypes[0]' Audit.Exchange`."],
+    [{ ...minimal, schedule: "every 5 minutes" }, 'auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "*/5 * * * *"; got "every 5 minutes".'],
+    [{ ...minimal, sinkUrl: "http://siem.example" }, 'auditfeed:sinkUrl must be an https:// URL; got "http://siem.example".'],
+    [{ ...minimal, tenantID: TENANT }, "auditfeed:tenantID is not a setting of this stack; remove it (known keys:"],
+  ])("should refuse %j", (values, message) => {
+    let caught: unknown;
+    try {
+      parseStackConfig(values);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ name: "AuditfeedError", code: "AF_ERR_INFRA_CONFIG" });
+    expect((caught as Error).message.startsWith(message)).toBe(true);
+  });
+});
