@@ -7,10 +7,13 @@ import type { Emulator, EmulatorOptions } from "../../emulator/src/index.ts";
 
 export const FIXED_NOW = new Date("2026-03-04T12:00:00.000Z");
 
-/** Starts an emulator on a frozen clock and makes this process trust its CA (as a collector would). */
+const trusted = [...tls.getCACertificates("default")];
+
+/** Starts an emulator on a frozen clock and makes this process trust its CA (as a collector would), besides earlier ones. */
 export async function startTrusted(options: EmulatorOptions = {}): Promise<Emulator> {
   const emulator = await startEmulator({ now: FIXED_NOW, freezeClock: true, ...options });
-  tls.setDefaultCACertificates([...tls.getCACertificates("default"), emulator.caPem]);
+  trusted.push(emulator.caPem);
+  tls.setDefaultCACertificates(trusted);
   return emulator;
 }
 
