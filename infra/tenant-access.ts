@@ -67,8 +67,6 @@ export class TenantAccess extends pulumi.ComponentResource {
   public readonly servicePrincipalObjectId: pulumi.Output<string>;
   /** Human-readable list of what was granted, e.g. `Office 365 Management APIs: ActivityFeed.Read`. */
   public readonly grantedRoles: readonly string[];
-  /** Role ids consent resolved, by `<api>: <role>`; exposed so tests and operators can check them. */
-  public readonly resolvedRoleIds: pulumi.Output<Record<string, string>>;
   /** Consent and directory-role assignments: whatever uses the app must wait for these. */
   public readonly grants: readonly pulumi.Resource[];
 
@@ -140,16 +138,12 @@ export class TenantAccess extends pulumi.ComponentResource {
       ...apis.flatMap(({ request }) => request.roles.map((role) => `${request.api}: ${role}`)),
       ...(args.globalReader ? ["Entra directory role: Global Reader"] : []),
     ];
-    this.resolvedRoleIds = pulumi
-      .all(apis.flatMap(({ request, roleIds }) => roleIds.map(({ role, id }) => id.apply((value) => [`${request.api}: ${role}`, value] as const))))
-      .apply((pairs) => Object.fromEntries(pairs));
     this.grants = [...consents, ...directoryRoles];
     this.registerOutputs({
       applicationResourceId: this.applicationResourceId,
       clientId: this.clientId,
       servicePrincipalObjectId: this.servicePrincipalObjectId,
       grantedRoles: this.grantedRoles,
-      resolvedRoleIds: this.resolvedRoleIds,
     });
   }
 }

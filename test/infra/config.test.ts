@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { parseStackConfig } from "../../infra/config.ts";
@@ -26,6 +28,12 @@ describe("parseStackConfig", () => {
       hasSinkSecret: false,
     });
     expect(config.contentTypes).toEqual(CONTENT_TYPES);
+  });
+
+  it("should accept the example stack for the fictitious customer", () => {
+    const file = readFileSync(path.resolve(import.meta.dirname, "../../Pulumi.contoso.yaml"), "utf8");
+    const values = Object.fromEntries([...file.matchAll(/^\s+auditfeed:(\w+):\s*"?([^"\n]*)"?\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
+    expect(parseStackConfig(values)).toMatchObject({ customer: "contoso", credential: "certificate", sink: "http", location: "westeurope" });
   });
 
   it("should default to a federated credential when the subscription is in the customer tenant", () => {
