@@ -75,7 +75,8 @@ const record = (id: string, extra: Record<string, unknown> = {}): Record<string,
 describe("ManagementClient – requests", () => {
   it("should send a bearer token Entra issued and PublisherIdentifier when listing subscriptions", async () => {
     const api = await server((_req, res) => sendJson(res, 200, [{ contentType: "Audit.Exchange", status: "enabled", webhook: null }]));
-    const subscriptions = await client(api).listSubscriptions();
+    const lines: string[] = [];
+    const subscriptions = await client(api, {}, { logger: createLogger({ level: "debug", write: (line) => lines.push(line) }) }).listSubscriptions();
     expect(subscriptions).toEqual([{ contentType: "Audit.Exchange", status: "enabled" }]);
     const [request] = api.requests;
     const url = new URL(request?.url ?? "", api.origin);
@@ -83,6 +84,11 @@ describe("ManagementClient – requests", () => {
     expect(url.searchParams.get("PublisherIdentifier")).toBe(PUBLISHER);
     const check = authority.identity.verifyBearer(request?.headers.authorization);
     expect(check.ok && check.token.appid).toBe(CLIENT);
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged).toContainEqual(expect.objectContaining({ msg: "Management API request.", method: "GET", path: `${ROOT}/subscriptions/list`, status: 200 }));
+    const token = request?.headers.authorization?.slice("Bearer ".length) ?? "";
+    expect(token.length).toBeGreaterThan(20);
+    expect(lines.join("")).not.toContain(token);
   });
 
   it("should treat 200 as started and 400 AF20024 as already enabled", async () => {
