@@ -1,29 +1,29 @@
 import { sleep } from "./backoff.ts";
 
+const WINDOW_MS = 60_000;
+
 /**
- * The tenant's request budget, shared by every call of one client: a token bucket refilled at `requestsPerMinute`
- * (bursts up to one second's worth), plus a tenant-wide pause. When the API throttles one request, every request
- * waits out the pause, because the quota the server enforces is the tenant's, not the request's.
+ * The tenant's request budget, shared by every call of one client: at most `requestsPerMinute` requests in any
+ * 60-second window (the unit Microsoft's quota is expressed in), so a burst may use the whole minute's budget at once
+ * and a sustained load is held to the rate; plus a tenant-wide pause. When the API throttles one request, every
+ * request waits out the pause, because the quota the server enforces is the tenant's, not the request's.
  */
 export class RequestBudget {
-  readonly #ratePerMs: number;
-  readonly #capacity: number;
+  readonly #limit: number;
   readonly #now: () => number;
-  #tokens: number;
-  #refilledAt: number;
+  /** Ring buffer of the times of the last `limit` grants; the oldest is at `#head` once it is full. */
+  readonly #grants: number[] = [];
+  #head = 0;
   #pausedUntil = 0;
   /** Serialises waiters so they are served in arrival order. */
   #queue: Promise<void> = Promise.resolve();
 
   constructor(requestsPerMinute: number, now: () => number = Date.now) {
-    this.#ratePerMs = requestsPerMinute / 60_000;
-    this.#capacity = Math.max(1, Math.ceil(requestsPerMinute / 60));
+    this.#limit = Math.max(1, Math.floor(requestsPerMinute));
     this.#now = now;
-    this.#tokens = this.#capacity;
-    this.#refilledAt = now();
   }
 
-  /** Waits until the pause is over and a request token is free, then takes it. */
+  /** Waits until the pause is over and the window has room, then takes a place in it. */
   acquire(signal?: AbortSignal): Promise<void> {
     const turn = this.#queue.then(() => this.#take(signal));
     this.#queue = turn.catch(() => undefined);
@@ -33,7 +33,6 @@ export class RequestBudget {
   /** Holds every request of the tenant until at least `ms` from now (a longer pause already in force is kept). */
   pauseFor(ms: number): void {
     this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms);
-    this.#tokens = Math.min(this.#tokens, 1);
   }
 
   /** Milliseconds left of the tenant-wide pause (0 when not paused). */
@@ -49,18 +48,18 @@ export class RequestBudget {
         await sleep(paused, signal);
         continue;
       }
-      this.#refill();
-      if (this.#tokens >= 1) {
-        this.#tokens -= 1;
+      const now = this.#now();
+      if (this.#grants.length < this.#limit) {
+        this.#grants.push(now);
         return;
       }
-      await sleep(Math.ceil((1 - this.#tokens) / this.#ratePerMs), signal);
+      const freeAt = (this.#grants[this.#head] as number) + WINDOW_MS;
+      if (now >= freeAt) {
+        this.#grants[this.#head] = now;
+        this.#head = (this.#head + 1) % this.#limit;
+        return;
+      }
+      await sleep(freeAt - now, signal);
     }
-  }
-
-  #refill(): void {
-    const now = this.#now();
-    this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#refilledAt) * this.#ratePerMs);
-    this.#refilledAt = now;
   }
 }

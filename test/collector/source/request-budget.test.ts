@@ -16,14 +16,28 @@ describe("RequestBudget", () => {
     return () => done;
   }
 
-  it("should allow a one-second burst, then refill at requestsPerMinute", async () => {
-    const budget = new RequestBudget(120); // 2 per second
-    const done = await granted(budget, 6);
-    expect(done()).toBe(2);
-    await vi.advanceTimersByTimeAsync(500);
-    expect(done()).toBe(3);
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(done()).toBe(5);
+  it("should allow the whole minute's budget at once, then a request for each grant leaving the 60-second window", async () => {
+    const budget = new RequestBudget(3);
+    const first = await granted(budget, 3);
+    expect(first()).toBe(3);
+    await vi.advanceTimersByTimeAsync(30_000);
+    const later = await granted(budget, 3);
+    expect(later()).toBe(0);
+    await vi.advanceTimersByTimeAsync(29_999);
+    expect(later()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(later()).toBe(3);
+  });
+
+  it("should never grant more than requestsPerMinute in any 60-second window", async () => {
+    const budget = new RequestBudget(10);
+    const grants: number[] = [];
+    for (let i = 0; i < 35; i++) void budget.acquire().then(() => grants.push(Date.now()));
+    for (let step = 0; step < 400; step++) await vi.advanceTimersByTimeAsync(1_000);
+    expect(grants).toHaveLength(35);
+    for (const [index, at] of grants.entries()) {
+      expect(grants.filter((other, j) => j >= index && other < at + 60_000).length).toBeLessThanOrEqual(10);
+    }
   });
 
   it("should hold every request during a tenant-wide pause and keep the longer of two pauses", async () => {
@@ -39,14 +53,14 @@ describe("RequestBudget", () => {
   });
 
   it("should reject a waiting request when its signal aborts, and serve the next one", async () => {
-    const budget = new RequestBudget(60);
+    const budget = new RequestBudget(1);
     await budget.acquire();
     const controller = new AbortController();
     const waiting = budget.acquire(controller.signal);
     controller.abort(new Error("stop"));
     await expect(waiting).rejects.toThrow("stop");
     const next = budget.acquire();
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     await expect(next).resolves.toBeUndefined();
   });
 });
