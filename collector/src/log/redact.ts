@@ -23,6 +23,7 @@ export function redactText(text: string): string {
 export function redact(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
   if (typeof value === "string") return redactText(value);
   if (value === null || typeof value !== "object") return value;
+  if (value instanceof Date) return value.toISOString();
   if (seen.has(value)) return "[Circular]";
   seen.add(value);
   if (value instanceof Error) {
