@@ -6,10 +6,11 @@
  */
 export type RecordKey = Uint8Array | string;
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function recordKey(id: string): RecordKey {
-  return GUID.test(id) ? Buffer.from(id.replaceAll("-", ""), "hex") : id;
+  if (id.length !== 36 || id[8] !== "-" || id[13] !== "-" || id[18] !== "-" || id[23] !== "-") return id;
+  // Hex decoding stops at the first character that is not a hex digit, so 16 bytes means all 32 were.
+  const bytes = Buffer.from(id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24), "hex");
+  return bytes.length === 16 ? bytes : id;
 }
 
 /** The same key as `recordKey(id)` would give, as a string usable in a Map (BLOB keys become hex, TEXT keys get a prefix). */

@@ -91,6 +91,14 @@ describe("SqliteStateStore", () => {
     expect(await opened.deliveredRecords([GUID_A, "x-1"])).toEqual(new Set());
   });
 
+  it("should keep an id that only looks like a GUID apart from the GUID it resembles", async () => {
+    const opened = store();
+    await opened.open();
+    const nearGuid = `${GUID_A.slice(0, 35)}g`;
+    await opened.commit({ blobs: [blob("c1", [nearGuid])], at: new Date() });
+    expect(await opened.deliveredRecords([nearGuid, `${GUID_A.slice(0, 35)}0`])).toEqual(new Set([nearGuid]));
+  });
+
   it("should answer lookups larger than one query chunk exactly", async () => {
     const opened = store();
     await opened.open();
