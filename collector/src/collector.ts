@@ -5,6 +5,7 @@ import { Delivery } from "./pipeline/delivery.ts";
 import { createSink } from "./sinks/index.ts";
 import type { Sink } from "./sinks/sink.ts";
 import type { ContentType } from "./source/content.ts";
+import type { RetrySettings } from "./source/backoff.ts";
 import { createCredential } from "./source/credential.ts";
 import { ManagementClient } from "./source/management-client.ts";
 import { trustExtraCa } from "./source/trust.ts";
@@ -13,6 +14,12 @@ import type { ContentTypeCursor, StateStore } from "./state/store.ts";
 
 /** Memory bound per blob in flight; with the default concurrency of 4 the fetch stage holds at most 32 MiB. */
 const MAX_BUFFERED_BYTES_PER_BLOB = 8 * 1024 * 1024;
+
+/** Code-set settings (the user-set ones are the configuration). */
+export interface CollectorSettings {
+  /** Retry timing of Management API calls; tests shorten it. */
+  readonly retry?: RetrySettings;
+}
 
 /**
  * The collector for one tenant: configuration turned into a client, a state store and a sink, and cycles run over
@@ -41,7 +48,7 @@ export class Collector {
     this.#cursors = parts.cursors;
   }
 
-  static async open(config: CollectorConfig, logger: Logger): Promise<Collector> {
+  static async open(config: CollectorConfig, logger: Logger, settings: CollectorSettings = {}): Promise<Collector> {
     if (config.endpoints.caFile !== undefined) trustExtraCa(config.endpoints.caFile);
     const store = new SqliteStateStore({ path: config.state.path, dedupeHorizonMs: config.dedupeHorizonMs });
     const snapshot = await store.open();
@@ -52,9 +59,10 @@ export class Collector {
       await store.close();
       throw error;
     }
-    const client = new ManagementClient({ config, credential: createCredential(config), logger });
+    const credential = createCredential(config);
+    const client = new ManagementClient(settings.retry ? { config, credential, logger, retry: settings.retry } : { config, credential, logger });
     const delivery = new Delivery({ sink, store, logger, committedCheckpoint: snapshot.sinkCheckpoint, now: () => client.serverNow() });
-    const settings: CycleSettings = {
+    const cycleSettings: CycleSettings = {
       contentTypes: config.contentTypes,
       lookbackMs: config.lookbackMs,
       overlapMs: config.overlapMs,
@@ -62,7 +70,7 @@ export class Collector {
       maxBufferedBytesPerBlob: MAX_BUFFERED_BYTES_PER_BLOB,
     };
     logger.info("Collector opened.", { tenantId: config.tenantId, cloud: config.cloud, contentTypes: config.contentTypes, sink: sink.name, delivery: sink.delivery, state: config.state.path });
-    return new Collector({ client, store, sink, delivery, logger, settings, cursors: { ...snapshot.cursors } });
+    return new Collector({ client, store, sink, delivery, logger, settings: cycleSettings, cursors: { ...snapshot.cursors } });
   }
 
   /**

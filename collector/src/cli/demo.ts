@@ -1,28 +1,15 @@
 import { createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { DEMO_APP, DEMO_TENANT, startEmulator } from "../../../emulator/src/index.ts";
+import { demoTenant } from "../../../emulator/src/options.ts";
 import { Collector } from "../collector.ts";
 import { loadConfig } from "../config/config.ts";
 import { createLogger } from "../log/logger.ts";
+import { readDeliveredRecords } from "../sinks/file/delivered-records.ts";
 import { EXIT } from "./exit-codes.ts";
 
 const LOOKBACK = "6h";
-
-/** Every `Id` in the NDJSON segments, and how many lines repeated one. */
-async function readDelivered(directory: string): Promise<{ ids: Set<string>; lines: number; files: string[] }> {
-  const files = (await readdir(directory)).filter((name) => name.endsWith(".ndjson")).sort().map((name) => join(directory, name));
-  const ids = new Set<string>();
-  let lines = 0;
-  for (const file of files) {
-    for (const line of (await readFile(file, "utf8")).split("\n")) {
-      if (line === "") continue;
-      lines++;
-      ids.add((JSON.parse(line) as { Id: string }).Id);
-    }
-  }
-  return { ids, lines, files };
-}
 
 const number = (value: number): string => value.toLocaleString("en-US");
 
@@ -41,7 +28,11 @@ export async function demoCommand(args: string[]): Promise<number> {
   await mkdir(directory, { recursive: true });
   const out = process.stdout;
   out.write("auditfeed demo: the collector against the built-in Management Activity API emulator\n\n");
-  const emulator = await startEmulator({ seed: 1 });
+  // The faults the real service shows every day: blobs listed late, the same record in two blobs, the odd 500.
+  const emulator = await startEmulator({
+    seed: 1,
+    tenants: [{ ...demoTenant(), faults: { lateBlobRate: 0.05, duplicateRecordRate: 0.02, transientErrorRate: 0.01 } }],
+  });
   const logFile = join(directory, "collector.log");
   const logStream = createWriteStream(logFile);
   const logger = createLogger({ level: "info", write: (line) => logStream.write(line) });
@@ -64,13 +55,14 @@ export async function demoCommand(args: string[]): Promise<number> {
       },
     });
     out.write(`  emulator   ${emulator.managementUrl} (tenant ${DEMO_TENANT}, trusted through ${emulator.caFile})\n`);
+    out.write("             with late blobs, duplicate records and transient 500s, as the real service has\n");
     out.write(`  collecting the last ${LOOKBACK} of all five content types...\n\n`);
     const started = Date.now();
     const collector = await Collector.open(config, logger);
     const report = await collector.cycle().finally(() => collector.close());
     const seconds = (Date.now() - started) / 1000;
 
-    const delivered = await readDelivered(join(directory, "events"));
+    const delivered = await readDeliveredRecords(join(directory, "events"));
     let expected = 0;
     let missing = 0;
     for (const entry of report.contentTypes) {

@@ -6,6 +6,6 @@ export const EXIT = {
   partial: 1,
   /** The configuration is invalid; nothing was attempted. */
   config: 2,
-  /** The cycle failed as a whole (credentials, audit logging off, sink down); nothing new was committed. */
+  /** The cycle failed as a whole, or every content type failed (credentials, audit logging off, sink down). */
   failed: 3,
 } as const;
