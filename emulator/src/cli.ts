@@ -161,6 +161,7 @@ export function optionsFromArgs(values: Values): EmulatorOptions {
     cloudAudience: values.audience,
     now,
     freezeClock: values["freeze-clock"],
+    recordRequests: false,
     tenants: [tenant],
     pageSize: number(values, "page-size"),
     host: values.host,

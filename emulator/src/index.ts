@@ -56,7 +56,7 @@ export interface Emulator {
   /** One-shot scripted responses, matched in order, e.g. {op:"fetch", times:2, reply:"AF50000"}. */
   script(rule: ScriptedFault): void;
   tenant(tenantId: string): TenantHandle;
-  /** Every request received, in arrival order. */
+  /** Every request received, in arrival order (empty when `recordRequests` is false). */
   readonly requests: readonly RequestRecord[];
   close(): Promise<void>;
 }
@@ -94,7 +94,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const management = https.createServer(
     { cert: certificate.certPem, key: certificate.keyPem },
-    createManagementHandler({ origin: () => managementUrl, nowMs: () => clock.nowMs(), identity, tenants, script, pageSize, requests, held }),
+    createManagementHandler({
+      origin: () => managementUrl,
+      nowMs: () => clock.nowMs(),
+      identity,
+      tenants,
+      script,
+      pageSize,
+      requests: options.recordRequests === false ? undefined : requests,
+      held,
+    }),
   );
   const authority = https.createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
     identity

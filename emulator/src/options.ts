@@ -55,6 +55,8 @@ export interface EmulatorOptions {
   freezeClock?: boolean;
   /** Default: one tenant (DEMO_TENANT) with one app (DEMO_APP) holding ActivityFeed.Read and ActivityFeed.ReadDlp. */
   tenants?: TenantOptions[];
+  /** Keep every request in `Emulator.requests`. Default true; the standalone command turns it off so memory stays flat for days. */
+  recordRequests?: boolean;
   /** Content listing page size. Default 100. */
   pageSize?: number;
   /** Bind address. Default 127.0.0.1. */

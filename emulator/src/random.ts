@@ -13,16 +13,18 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** Hash of any number of 32-bit integers (larger integers are split into their high and low words). */
-export function hashInts(...values: number[]): number {
-  let h = 0x9e3779b9;
-  for (const value of values) {
-    const low = value >>> 0;
-    const high = Math.floor(value / 4294967296) >>> 0;
-    h = fmix32(h ^ low) + 0x7f4a7c15;
-    if (high !== 0) h = fmix32(h ^ high) + 0x7f4a7c15;
-  }
-  return fmix32(h);
+function mix(h: number, value: number): number {
+  const high = Math.floor(value / 4294967296) >>> 0;
+  h = (fmix32(h ^ (value >>> 0)) + 0x7f4a7c15) >>> 0;
+  return high === 0 ? h : (fmix32(h ^ high) + 0x7f4a7c15) >>> 0;
+}
+
+/**
+ * Hash of up to five integers (larger than 32 bits are split into their high and low words).
+ * Fixed parameters rather than a rest array: this runs several times per generated record.
+ */
+export function hashInts(a: number, b = 0, c = 0, d = 0, e = 0): number {
+  return fmix32(mix(mix(mix(mix(mix(0x9e3779b9, a), b), c), d), e));
 }
 
 /** Hash of a string, to turn tenant ids into a number once. */
@@ -33,8 +35,8 @@ export function hashString(text: string): number {
 }
 
 /** A uniform fraction in [0, 1) for the given coordinates. */
-export function fraction(...values: number[]): number {
-  return hashInts(...values) / 4294967296;
+export function fraction(a: number, b = 0, c = 0, d = 0, e = 0): number {
+  return hashInts(a, b, c, d, e) / 4294967296;
 }
 
 /** A small sequential generator (mulberry32) for the many values of one record. */
@@ -69,13 +71,20 @@ export class Random {
 
   hex(digits: number): string {
     let out = "";
-    while (out.length < digits) out += ((this.next() * 4294967296) >>> 0).toString(16).padStart(8, "0");
-    return out.slice(0, digits);
+    while (out.length < digits) out += hex8((this.next() * 4294967296) >>> 0);
+    return out.length === digits ? out : out.slice(0, digits);
   }
 
   guid(): string {
     return formatGuid(this.hex(32));
   }
+}
+
+/** Byte-to-hex table: Number#toString(16) is the hot spot of record generation otherwise. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+function hex8(value: number): string {
+  return (BYTE_HEX[value >>> 24] ?? "") + (BYTE_HEX[(value >>> 16) & 255] ?? "") + (BYTE_HEX[(value >>> 8) & 255] ?? "") + (BYTE_HEX[value & 255] ?? "");
 }
 
 function formatGuid(hex: string): string {
@@ -96,7 +105,7 @@ export function uniqueGuid(key: number, left: number, right: number): string {
     r = next;
   }
   const tail = hashInts(key, l, r, 7);
-  const hex = l.toString(16).padStart(8, "0") + r.toString(16).padStart(8, "0") + tail.toString(16).padStart(8, "0") + hashInts(tail, key).toString(16).padStart(8, "0");
+  const hex = hex8(l) + hex8(r) + hex8(tail) + hex8(hashInts(tail, key));
   // All 64 permuted bits are kept; the RFC 4122 variant bits are taken from the non-unique tail.
   const variant = ((parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;

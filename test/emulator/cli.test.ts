@@ -38,18 +38,16 @@ describe("auditfeed emulate", () => {
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
       while (!output.includes("CA file")) await once(child.stdout, "data");
-
-    tls.setDefaultCACertificates([...tls.getCACertificates("default"), readFileSync(field(output, "CA file"), "utf8")]);
-    expect(field(output, "Tenant id")).toBe(DEMO_TENANT);
-    const credential = new ClientSecretCredential(field(output, "Tenant id"), field(output, "Client id"), field(output, "Client secret"), {
-      authorityHost: field(output, "Authority host"),
-      disableInstanceDiscovery: true,
-    });
-    const token = await credential.getToken(field(output, "Scope"));
-    const res = await request(`${field(output, "Management API")}/subscriptions/content?contentType=Audit.Exchange`, { headers: { authorization: `Bearer ${token.token}` } });
-    expect(res.statusCode).toBe(200);
-    expect(((await res.body.json()) as unknown[]).length).toBeGreaterThan(0);
-
+      tls.setDefaultCACertificates([...tls.getCACertificates("default"), readFileSync(field(output, "CA file"), "utf8")]);
+      expect(field(output, "Tenant id")).toBe(DEMO_TENANT);
+      const credential = new ClientSecretCredential(field(output, "Tenant id"), field(output, "Client id"), field(output, "Client secret"), {
+        authorityHost: field(output, "Authority host"),
+        disableInstanceDiscovery: true,
+      });
+      const token = await credential.getToken(field(output, "Scope"));
+      const res = await request(`${field(output, "Management API")}/subscriptions/content?contentType=Audit.Exchange`, { headers: { authorization: `Bearer ${token.token}` } });
+      expect(res.statusCode).toBe(200);
+      expect(((await res.body.json()) as unknown[]).length).toBeGreaterThan(0);
     } finally {
       child.kill("SIGTERM");
     }

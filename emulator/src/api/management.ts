@@ -50,7 +50,8 @@ export interface ManagementContext {
   tenants: ReadonlyMap<string, TenantState>;
   script: FaultScript;
   pageSize: number;
-  requests: RequestRecord[];
+  /** Where request records go; undefined keeps none. */
+  requests: RequestRecord[] | undefined;
   /** Responses held open by a scripted "timeout", ended when the emulator closes. */
   held: Set<ServerResponse>;
 }
@@ -97,7 +98,7 @@ async function handle(context: ManagementContext, req: IncomingMessage, res: Ser
     contentType: contentTypeOf(route, query),
     at: new Date(context.nowMs()).toISOString(),
   };
-  context.requests.push(record);
+  context.requests?.push(record);
   req.resume();
 
   const tenant = route === undefined ? undefined : context.tenants.get(route.tenantId);

@@ -1,5 +1,5 @@
 import type { ContentType } from "../../../collector/src/source/content.ts";
-import { hashInts, Random } from "../random.ts";
+import { hashInts, hashString, Random } from "../random.ts";
 
 /** What every record of one tenant shares, and the per-record coordinates that make it unique. */
 export interface RecordContext {
@@ -34,18 +34,31 @@ interface User {
   sid: string;
 }
 
-/** A tenant has a stable cast of users: the same person shows up across records and content types. */
+const CAST_SIZE = FIRST.length * LAST.length;
+const casts = new Map<string, User[]>();
+
+function castOf(tenantId: string): User[] {
+  let cast = casts.get(tenantId);
+  if (cast === undefined) {
+    cast = Array.from({ length: CAST_SIZE }, (_, n) => {
+      const first = FIRST[n % FIRST.length] ?? "user";
+      const last = LAST[Math.floor(n / FIRST.length) % LAST.length] ?? "name";
+      const stable = new Random(hashInts(n, hashString(tenantId), 17));
+      return {
+        upn: `${first}.${last}@${DOMAIN}`,
+        puid: `1003200${stable.hex(9).toUpperCase()}`,
+        objectId: stable.guid(),
+        sid: `S-1-5-21-${1_000_000_000 + (n % 97)}-${2_000_000_000 + (n % 89)}-${3_000_000_000 + (n % 83)}-${40_000 + n}`,
+      };
+    });
+    casts.set(tenantId, cast);
+  }
+  return cast;
+}
+
+/** A tenant has a stable cast of users (computed once): the same person shows up across records and content types. */
 function user(random: Random, tenantId: string): User {
-  const n = random.int(0, FIRST.length * LAST.length - 1);
-  const first = FIRST[n % FIRST.length] ?? "user";
-  const last = LAST[Math.floor(n / FIRST.length) % LAST.length] ?? "name";
-  const stable = new Random(hashInts(n, tenantId.length, 17));
-  return {
-    upn: `${first}.${last}@${DOMAIN}`,
-    puid: `1003200${stable.hex(9).toUpperCase()}`,
-    objectId: stable.guid(),
-    sid: `S-1-5-21-${1_000_000_000 + (n % 97)}-${2_000_000_000 + (n % 89)}-${3_000_000_000 + (n % 83)}-${40_000 + n}`,
-  };
+  return castOf(tenantId)[random.int(0, CAST_SIZE - 1)] as User;
 }
 
 function ipv4(random: Random): string {
