@@ -53,15 +53,22 @@ export class Collector {
     const store = new SqliteStateStore({ path: config.state.path, dedupeHorizonMs: config.dedupeHorizonMs });
     const snapshot = await store.open();
     const sink = createSink(config.sink);
+    let committedCheckpoint = snapshot.sinkCheckpoint;
     try {
-      await sink.open(snapshot.sinkCheckpoint);
+      await sink.open(committedCheckpoint);
+      // On a first run the sink's starting position is committed before anything is written, so that after a crash
+      // there is always a checkpoint to roll back to (a rollback sink refuses to guess what unknown data is).
+      if (committedCheckpoint === null) {
+        committedCheckpoint = await sink.flush();
+        await store.commit({ blobs: [], sinkCheckpoint: committedCheckpoint, at: new Date() });
+      }
     } catch (error) {
       await store.close();
       throw error;
     }
     const credential = createCredential(config);
     const client = new ManagementClient(settings.retry ? { config, credential, logger, retry: settings.retry } : { config, credential, logger });
-    const delivery = new Delivery({ sink, store, logger, committedCheckpoint: snapshot.sinkCheckpoint, now: () => client.serverNow() });
+    const delivery = new Delivery({ sink, store, logger, committedCheckpoint, now: () => client.serverNow() });
     const cycleSettings: CycleSettings = {
       contentTypes: config.contentTypes,
       lookbackMs: config.lookbackMs,

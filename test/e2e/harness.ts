@@ -1,0 +1,55 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
+import { DEMO_APP, DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const AUDITFEED = join(ROOT, "bin/auditfeed.js");
+
+/** Backoff short enough for tests that script many transient failures; the shape stays the production one. */
+export const FAST_RETRY = { initialDelayInMs: 20, maxRetryDelayInMs: 200, maxElapsedInMs: 60_000 };
+
+export async function temporaryDirectory(): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), "auditfeed-e2e-"));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** The environment a user would give the collector container to point it at the emulator. */
+export function collectorEnvironment(emulator: Emulator, directory: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AUDITFEED_TENANT_ID: DEMO_TENANT,
+    AUDITFEED_CLIENT_ID: DEMO_APP.clientId,
+    AUDITFEED_CLIENT_SECRET: DEMO_APP.secret,
+    AUDITFEED_MANAGEMENT_URL: emulator.managementUrl,
+    AUDITFEED_AUTHORITY_URL: emulator.authorityUrl,
+    AUDITFEED_CA_FILE: emulator.caFile,
+    AUDITFEED_SINK: "file",
+    AUDITFEED_SINK_DIR: join(directory, "events"),
+    AUDITFEED_STATE: join(directory, "state.db"),
+    ...extra,
+  };
+}
+
+export function collectorConfig(emulator: Emulator, directory: string, extra: Record<string, string> = {}): CollectorConfig {
+  return loadConfig({ argv: [], env: collectorEnvironment(emulator, directory, extra), cwd: directory });
+}
+
+export interface CliRun {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `auditfeed <args>` in a child process, on the Node that runs the tests, with only the given environment. */
+export function runCli(args: readonly string[], env: Record<string, string>, cwd = ROOT): CliRun {
+  const child = spawn(process.execPath, [AUDITFEED, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "", ...env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on("close", (code, signal) => done({ code, signal })));
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
