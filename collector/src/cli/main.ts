@@ -35,17 +35,17 @@ function usage(): string {
   return `Usage: auditfeed <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'auditfeed <command> --help' for a command's options.\n`;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export function main(argv: string[]): Promise<number> {
   const { positionals } = parseArgs({ args: argv.slice(0, 1), allowPositionals: true, strict: false });
   const name = positionals[0];
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     process.stdout.write(usage());
-    return name === undefined ? 2 : 0;
+    return Promise.resolve(name === undefined ? 2 : 0);
   }
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`auditfeed: unknown command '${name}'.\n\n${usage()}`);
-    return 2;
+    return Promise.resolve(2);
   }
   return command.run(argv.slice(1));
 }
