@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
+import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";
 import { DEMO_APP, DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
@@ -52,4 +53,19 @@ export function runCli(args: readonly string[], env: Record<string, string>, cwd
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on("close", (code, signal) => done({ code, signal })));
   return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/**
+ * The emulator's ground truth over what the collector listed: per content type, from the start of its first cycle's
+ * range to the end of its last cycle's (ranges can differ by a second between types, as server time is re-measured).
+ */
+export function groundTruthOver(emulator: Emulator, first: readonly ContentTypeReport[], last: readonly ContentTypeReport[]): Set<string> {
+  const truth = new Set<string>();
+  for (const start of first) {
+    const end = last.find((entry) => entry.contentType === start.contentType)?.range?.end;
+    if (start.range === undefined || end === undefined) throw new Error(`${start.contentType} was never listed; the test setup is wrong.`);
+    const ids = emulator.tenant(DEMO_TENANT).groundTruth({ from: start.range.start, to: end, contentTypes: [start.contentType] }).ids;
+    for (const id of ids) truth.add(id);
+  }
+  return truth;
 }
