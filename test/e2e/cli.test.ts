@@ -1,0 +1,70 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { AUDITFEED, runCli, temporaryDirectory } from "./harness.ts";
+
+async function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = runCli(args, env, cwd);
+  const { code } = await run.exit;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+describe("auditfeed command line", () => {
+  it("should list the commands and exit 2 when given none", async () => {
+    const { code, stdout } = await cli([]);
+    expect(code).toBe(2);
+    for (const command of ["demo", "run", "once", "backfill", "emulate"]) expect(stdout).toContain(`  ${command}`);
+  });
+
+  it("should name an unknown command", async () => {
+    const { code, stderr } = await cli(["collect"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("unknown command 'collect'");
+  });
+
+  it("should document every option with its flag and environment variable", async () => {
+    const { code, stdout } = await cli(["once", "--help"]);
+    expect(code).toBe(0);
+    for (const text of ["--tenant-id", "AUDITFEED_TENANT_ID", "--cloud", "AUDITFEED_CLIENT_SECRET", "--lookback", "AUDITFEED_STATE"]) expect(stdout).toContain(text);
+  });
+
+  it("should refuse a missing or invalid configuration with exit 2, naming each field and the fix", async () => {
+    const { code, stderr } = await cli(["once", "--cloud", "moon"], {});
+    expect(code).toBe(2);
+    expect(stderr).toContain("AUDITFEED_TENANT_ID");
+    expect(stderr).toMatch(/cloud.*moon/);
+    expect(stderr).toContain("gcchigh");
+  });
+
+  it("should refuse a backfill beyond the API's 7 days and say what to use instead", async () => {
+    const { code, stderr } = await cli(["backfill", "--since", "30d"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("more than 7 days ago");
+    expect(stderr).toContain("Purview");
+  });
+
+  it("should run the README's main command: the demo collects from the emulator and verifies exactly once", async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const { code, stdout } = await cli(["demo"], {}, directory.path);
+      expect(stdout).toContain("verified");
+      expect(stdout).toMatch(/every one of the emulator's [\d,]+ records was delivered exactly once/);
+      expect(code).toBe(0);
+      expect(existsSync(`${directory.path}/auditfeed-demo/state.db`)).toBe(true);
+    } finally {
+      await directory.remove();
+    }
+  });
+
+  const oldNode = ["/usr/local/bin/node", "/usr/bin/node"].find((path) => existsSync(path) && Number(execFileSync(path, ["-p", "process.versions.node.split('.')[0]"]).toString()) < 24);
+  it.skipIf(oldNode === undefined)("should tell a user on an old Node how to run it instead of failing on syntax", () => {
+    let failure: { status: number; stderr: Buffer } | undefined;
+    try {
+      execFileSync(oldNode as string, [AUDITFEED, "demo"], { stdio: "pipe" });
+    } catch (error) {
+      failure = error as { status: number; stderr: Buffer };
+    }
+    expect(failure?.status).toBe(2);
+    expect(failure?.stderr.toString()).toContain("auditfeed needs Node.js 24 or later");
+  });
+});
