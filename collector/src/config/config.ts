@@ -154,6 +154,12 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
   }
   const pollIntervalMs = field("pollInterval", parseDuration, defaults.pollIntervalMs);
   checkRange(problems, raw("pollInterval"), pollIntervalMs, 10_000, DAY_MS, "use 10s to 24h");
+  const state = raw("state");
+  // infra/ already hands the job an azblob:// location; taken as a path it would put state in the container's throwaway
+  // disk and every run would deliver its look-back again. Refuse it until the Blob state store exists.
+  if (state !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(state.text)) {
+    problems.push(`${state.where} is ${JSON.stringify(state.text)}: state in Azure Blob storage is not available in this version of the collector. Give a local file path on a persistent volume.`);
+  }
   const sinkKind = field("sink", (text) => parseChoice(text, ["file", "stdout"] as const), "file");
   const defaultSink = defaults.sink.kind === "file" ? defaults.sink : undefined;
   const config: CollectorConfig = {

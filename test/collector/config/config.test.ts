@@ -162,6 +162,7 @@ describe("loadConfig – invalid values", () => {
     [["--ca-file", "missing-ca.pem"], "which does not exist"],
     [["--overlap", "48h", "--dedupe-horizon", "24h"], "dedupeHorizon (24h) is shorter than overlap (48h)"],
     [["--tenant-id"], "--tenant-id needs a value"],
+    [["--state", "azblob://acct/state"], '--state is "azblob://acct/state": state in Azure Blob storage is not available in this version'],
   ])("should reject %j naming the field, the value and the fix", (argv, message) => {
     expect(problemsOf(argv)).toContain(message);
   });
