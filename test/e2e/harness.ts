@@ -1,8 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
+import type { ContentType } from "../../collector/src/source/content.ts";
 import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";
 import { DEMO_APP, DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 
@@ -44,9 +47,9 @@ export interface CliRun {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `auditfeed <args>` in a child process, on the Node that runs the tests, with only the given environment. */
-export function runCli(args: readonly string[], env: Record<string, string>, cwd = ROOT): CliRun {
-  const child = spawn(process.execPath, [AUDITFEED, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "", ...env } });
+/** `auditfeed <args>` (or another copy of the entry) in a child process, on the Node that runs the tests, with only the given environment. */
+export function runCli(args: readonly string[], env: Record<string, string>, cwd = ROOT, entry = AUDITFEED): CliRun {
+  const child = spawn(process.execPath, [entry, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "", ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -68,4 +71,70 @@ export function groundTruthOver(emulator: Emulator, first: readonly ContentTypeR
     for (const id of ids) truth.add(id);
   }
   return truth;
+}
+
+/** Bytes in the file sink's NDJSON segments now, committed or not; a segment deleted while it is read counts as empty. */
+export async function segmentBytes(directory: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(directory).catch(() => [])) {
+    if (!name.endsWith(".ndjson")) continue;
+    total += await stat(join(directory, name)).then((found) => found.size, () => 0);
+  }
+  return total;
+}
+
+/** A content type's cursor as the collector committed it: the listed range is [origin, listedThrough). */
+export interface CommittedCursor {
+  readonly origin: Date;
+  readonly listedThrough: Date | null;
+}
+
+/**
+ * The cursors in a collector's SQLite state, read-only. Only once no collector has the file open: a running one holds
+ * an exclusive lock, and one that exited cleanly has folded its write-ahead log into the file.
+ */
+export function committedCursors(statePath: string): Map<ContentType, CommittedCursor> {
+  const db = new DatabaseSync(statePath, { readOnly: true });
+  try {
+    const rows = db.prepare("SELECT content_type, origin, listed_through FROM cursors").all();
+    return new Map(
+      rows.map((row) => [
+        row["content_type"] as ContentType,
+        { origin: new Date(String(row["origin"])), listedThrough: row["listed_through"] === null ? null : new Date(String(row["listed_through"])) },
+      ]),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** Resident memory of a live process, in bytes (Linux /proc), or undefined once it has exited. */
+export async function residentBytes(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined);
+  const kib = status === undefined ? undefined : /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+  return kib === undefined ? undefined : Number(kib) * 1024;
+}
+
+/** The collector's log: one JSON object per stderr line (lines that are not JSON, such as a usage error, are skipped). */
+export function logEntries(stderr: string): Record<string, unknown>[] {
+  const entries: Record<string, unknown>[] = [];
+  for (const line of stderr.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      entries.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // A line cut off by SIGKILL.
+    }
+  }
+  return entries;
+}
+
+/** Polls `condition` every `everyMs` until it holds (true) or `timeoutMs` passes (false). */
+export async function pollUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(everyMs);
+  }
 }
