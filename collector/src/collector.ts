@@ -50,8 +50,18 @@ export class Collector {
 
   static async open(config: CollectorConfig, logger: Logger, settings: CollectorSettings = {}): Promise<Collector> {
     if (config.endpoints.caFile !== undefined) trustExtraCa(config.endpoints.caFile);
-    const store = new SqliteStateStore({ path: config.state.path, dedupeHorizonMs: config.dedupeHorizonMs });
-    const snapshot = await store.open();
+    const credential = createCredential(config);
+    const client = new ManagementClient(settings.retry ? { config, credential, logger, retry: settings.retry } : { config, credential, logger });
+    // Record ids expire on the server's clock, the clock that decides how long a blob can be listed again.
+    const serverNow = (): Date => client.serverNow();
+    const store = new SqliteStateStore({ path: config.state.path, dedupeHorizonMs: config.dedupeHorizonMs, now: serverNow });
+    let snapshot;
+    try {
+      snapshot = await store.open();
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
     const sink = createSink(config.sink);
     let committedCheckpoint = snapshot.sinkCheckpoint;
     try {
@@ -60,15 +70,14 @@ export class Collector {
       // there is always a checkpoint to roll back to (a rollback sink refuses to guess what unknown data is).
       if (committedCheckpoint === null) {
         committedCheckpoint = await sink.flush();
-        await store.commit({ blobs: [], sinkCheckpoint: committedCheckpoint, at: new Date() });
+        await store.commit({ blobs: [], sinkCheckpoint: committedCheckpoint, at: serverNow() });
       }
     } catch (error) {
       await store.close();
+      await client.close();
       throw error;
     }
-    const credential = createCredential(config);
-    const client = new ManagementClient(settings.retry ? { config, credential, logger, retry: settings.retry } : { config, credential, logger });
-    const delivery = new Delivery({ sink, store, logger, committedCheckpoint, now: () => client.serverNow() });
+    const delivery = new Delivery({ sink, store, logger, committedCheckpoint, now: serverNow });
     const cycleSettings: CycleSettings = {
       contentTypes: config.contentTypes,
       lookbackMs: config.lookbackMs,
