@@ -1,0 +1,333 @@
+/**
+ * Throughput and peak memory of the whole collector: `Collector.open` + one `cycle()` (what `auditfeed backfill`
+ * does) into the file sink, against the emulator running in a child process so that the collector's memory is
+ * measured alone. Every run is checked: the ids delivered must equal the emulator's ground truth (count and digest),
+ * with no duplicate line.
+ *
+ *   node bench/collector.ts [--events 1000000] [--records-per-blob 400] [--hours 48] [--raised-budget 100000]
+ *                           [--fetch-concurrency 4] [--blob-mb 100] [--skip default-budget,blob]
+ *
+ * Scenarios, in order:
+ *   raised-budget   a backfill of --events with the request budget raised, so the figure is the collector's own speed;
+ *   default-budget  the same backfill at the documented default of 2,000 requests/minute (the emulator enforces the
+ *                   same quota), which is what a real tenant allows;
+ *   blob            one blob of about --blob-mb MB.
+ */
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import v8 from "node:v8";
+import { Collector } from "../collector/src/collector.ts";
+import { loadConfig } from "../collector/src/config/config.ts";
+import { silentLogger } from "../collector/src/log/logger.ts";
+import type { CycleReport } from "../collector/src/pipeline/cycle.ts";
+import { readDeliveredRecords } from "../collector/src/sinks/file/delivered-records.ts";
+import { CONTENT_TYPES, type ContentType } from "../collector/src/source/content.ts";
+import { DEMO_APP, DEMO_TENANT, digestRecordIds, startEmulator } from "../emulator/src/index.ts";
+import { demoTenant } from "../emulator/src/options.ts";
+
+const HOUR_MS = 3_600_000;
+const DEFAULT_BUDGET = 2_000;
+/** Average size of an emulated Exchange record on one line, measured; only used to aim the big blob at --blob-mb. */
+const EXCHANGE_RECORD_BYTES = 1_105;
+
+/** What the emulator child is started with. */
+interface EmulatorSpec {
+  readonly now: string;
+  readonly historyHours: number;
+  readonly recordsPerBlob: number;
+  readonly eventsPerHour: Partial<Record<ContentType, number>>;
+  readonly requestsPerMinute: number;
+  /** Set for the single-blob scenario: the records per blob are calibrated so that blob 0 holds exactly this many. */
+  readonly exactBlobRecords?: number;
+}
+
+type ToChild = { readonly op: "truth"; readonly ranges: ReadonlyArray<{ contentType: ContentType; from: string; to: string }> };
+type FromChild =
+  | { readonly op: "ready"; readonly managementUrl: string; readonly authorityUrl: string; readonly caFile: string }
+  | { readonly op: "truth"; readonly count: number; readonly digest: string };
+
+/** The emulator's side: serves until the parent disconnects, and answers ground-truth questions over IPC. */
+async function emulatorChild(spec: EmulatorSpec): Promise<void> {
+  const start = (recordsPerBlob: number, eventsPerHour: EmulatorSpec["eventsPerHour"]) =>
+    startEmulator({
+      seed: 7,
+      now: new Date(spec.now),
+      freezeClock: true,
+      recordRequests: false,
+      tenants: [{ ...demoTenant(), subscribed: [...CONTENT_TYPES], historyHours: spec.historyHours, recordsPerBlob, eventsPerHour, requestsPerMinute: spec.requestsPerMinute }],
+    });
+  const from = new Date(Date.parse(spec.now) - spec.historyHours * HOUR_MS);
+  let emulator = await start(spec.recordsPerBlob, spec.eventsPerHour);
+  if (spec.exactBlobRecords !== undefined) {
+    // A blob's size is its target x (0.5 + a fraction fixed by seed, tenant and index), so one probe finds the target.
+    const probed = emulator.tenant(DEMO_TENANT).groundTruth({ from }).count;
+    const target = Math.round((spec.recordsPerBlob * spec.exactBlobRecords) / probed);
+    await emulator.close();
+    const scale = target / spec.recordsPerBlob;
+    emulator = await start(target, Object.fromEntries(Object.entries(spec.eventsPerHour).map(([type, rate]) => [type, rate * scale])));
+  }
+  const tenant = emulator.tenant(DEMO_TENANT);
+  process.on("message", (message: ToChild) => {
+    const ids = new Set<string>();
+    for (const range of message.ranges) {
+      for (const id of tenant.groundTruth({ from: new Date(range.from), to: new Date(range.to), contentTypes: [range.contentType] }).ids) ids.add(id);
+    }
+    const reply: FromChild = { op: "truth", count: ids.size, digest: digestRecordIds(ids) };
+    process.send?.(reply);
+  });
+  process.once("disconnect", () => void emulator.close().then(() => process.exit(0)));
+  const ready: FromChild = { op: "ready", managementUrl: emulator.managementUrl, authorityUrl: emulator.authorityUrl, caFile: emulator.caFile };
+  process.send?.(ready);
+}
+
+interface Measured {
+  readonly report: CycleReport;
+  readonly seconds: number;
+  readonly peakRss: number;
+  readonly peakHeap: number;
+  readonly emulatorPeakRss: number;
+  /** CPU time (user + system) over the run, of the collector's process and of the emulator's. */
+  readonly cpuSeconds: number;
+  readonly emulatorCpuSeconds: number;
+  readonly deliveredBytes: number;
+  readonly lines: number;
+  readonly verified: string;
+}
+
+const SCENARIOS = ["raised-budget", "default-budget", "blob"] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+/**
+ * Runs each scenario in a fresh process of this script (whose child is the emulator), so that one scenario's peak
+ * memory, and the memory of checking its delivery, never shows up in the next one's figures.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      events: { type: "string", default: "1000000" },
+      "records-per-blob": { type: "string", default: "400" },
+      hours: { type: "string", default: "48" },
+      "raised-budget": { type: "string", default: "100000" },
+      "fetch-concurrency": { type: "string", default: "4" },
+      "blob-mb": { type: "string", default: "100" },
+      skip: { type: "string", default: "" },
+      scenario: { type: "string" },
+    },
+  });
+  const settings = {
+    events: Number(values.events),
+    recordsPerBlob: Number(values["records-per-blob"]),
+    hours: Number(values.hours),
+    raisedBudget: Number(values["raised-budget"]),
+    fetchConcurrency: Number(values["fetch-concurrency"]),
+    blobMb: Number(values["blob-mb"]),
+  };
+  if (!(settings.hours > 0 && settings.hours <= 7 * 24 - 1)) throw new RangeError(`--hours must be within the 7-day look-back (at most 167); got ${values.hours}.`);
+  if (values.scenario !== undefined) {
+    await runScenario(values.scenario as Scenario, settings);
+    return;
+  }
+  const skip = new Set(values.skip.split(",").filter((name) => name !== ""));
+  const cpus = os.cpus();
+  console.log(`auditfeed collector benchmark: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`);
+  console.log(`  collector: one bench process per scenario (file sink, SQLite state, fetchConcurrency ${settings.fetchConcurrency}); emulator: its child process; MB = 10^6 bytes of NDJSON delivered`);
+  for (const scenario of SCENARIOS) {
+    if (skip.has(scenario)) continue;
+    const run = fork(import.meta.filename, [...process.argv.slice(2), "--scenario", scenario], { stdio: "inherit" });
+    const [code] = (await once(run, "exit")) as [number | null];
+    if (code !== 0) throw new Error(`scenario ${scenario} failed (exit code ${String(code)})`);
+  }
+}
+
+interface Settings {
+  readonly events: number;
+  readonly recordsPerBlob: number;
+  readonly hours: number;
+  readonly raisedBudget: number;
+  readonly fetchConcurrency: number;
+  readonly blobMb: number;
+}
+
+async function runScenario(scenario: Scenario, settings: Settings): Promise<void> {
+  const { events, recordsPerBlob, hours, raisedBudget, fetchConcurrency, blobMb } = settings;
+  // A little more than asked, so the tenant holds at least --events after the blobs' ±50% sizes average out.
+  const perTypePerHour = Math.ceil((events * 1.01) / CONTENT_TYPES.length / hours);
+  const backfill = (budget: number): EmulatorSpec => ({
+    now: wholeSecond(new Date()).toISOString(),
+    historyHours: hours,
+    recordsPerBlob,
+    eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, perTypePerHour])),
+    requestsPerMinute: budget,
+  });
+  if (scenario === "raised-budget") {
+    const run = await measure(backfill(100_000_000), { budget: raisedBudget, fetchConcurrency });
+    printBackfill(`1) backfill, RAISED budget (${raisedBudget.toLocaleString("en-US")} requests/min): the collector's own throughput`, run, recordsPerBlob, hours);
+  } else if (scenario === "default-budget") {
+    const run = await measure(backfill(DEFAULT_BUDGET), { budget: DEFAULT_BUDGET, fetchConcurrency });
+    printBackfill(`2) backfill, DEFAULT budget (${DEFAULT_BUDGET.toLocaleString("en-US")} requests/min, enforced by the emulator too): what a real tenant allows`, run, recordsPerBlob, hours);
+    const perBlob = run.lines / sum(run.report, "blobs");
+    console.log(
+      `   note        the budget allows a burst of ${DEFAULT_BUDGET} requests, then ${DEFAULT_BUDGET}/min: sustained, a backfill is capped at ${DEFAULT_BUDGET} blobs/min = ${Math.round((DEFAULT_BUDGET / 60) * perBlob).toLocaleString("en-US")} events/s at ${Math.round(perBlob)} records per blob`,
+    );
+  } else {
+    const records = Math.round((blobMb * 1e6) / EXCHANGE_RECORD_BYTES);
+    const spec: EmulatorSpec = {
+      now: wholeSecond(new Date()).toISOString(),
+      historyHours: 1,
+      recordsPerBlob: records,
+      // One blob every 1.5 h over 1 h of history: blob 0 (created in the first 45 min) is the only one.
+      eventsPerHour: { "Audit.Exchange": records / 1.5 },
+      requestsPerMinute: 100_000_000,
+      exactBlobRecords: records,
+    };
+    const run = await measure(spec, { budget: DEFAULT_BUDGET, fetchConcurrency, contentTypes: ["Audit.Exchange"] });
+    console.log(`3) a single blob of ${(run.deliveredBytes / 1e6).toFixed(1)} MB (${run.lines.toLocaleString("en-US")} Exchange records), default budget`);
+    printFigures(run);
+  }
+}
+
+function printBackfill(title: string, run: Measured, recordsPerBlob: number, hours: number): void {
+  const blobs = sum(run.report, "blobs");
+  console.log(title);
+  console.log(`   tenant      ${blobs.toLocaleString("en-US")} blobs over ${hours} h, ${recordsPerBlob} records per blob ±50%, ${CONTENT_TYPES.length} content types`);
+  printFigures(run);
+}
+
+function printFigures(run: Measured): void {
+  const mb = run.deliveredBytes / 1e6;
+  console.log(`   delivered   ${run.lines.toLocaleString("en-US")} events, ${mb.toFixed(1)} MB in ${run.seconds.toFixed(1)} s wall (Collector.open + one cycle)`);
+  console.log(`   throughput  ${Math.round(run.lines / run.seconds).toLocaleString("en-US")} events/s, ${(mb / run.seconds).toFixed(1)} MB/s`);
+  console.log(`   cpu         collector ${run.cpuSeconds.toFixed(1)} s (${(run.cpuSeconds / run.seconds).toFixed(2)} cores), emulator ${run.emulatorCpuSeconds.toFixed(1)} s (${(run.emulatorCpuSeconds / run.seconds).toFixed(2)} cores)`);
+  console.log(`   memory      collector peak RSS ${mib(run.peakRss)} MiB, peak heap ${mib(run.peakHeap)} MiB (emulator process: peak RSS ${mib(run.emulatorPeakRss)} MiB)`);
+  console.log(`   verified    ${run.verified}`);
+}
+
+async function measure(spec: EmulatorSpec, options: { budget: number; fetchConcurrency: number; contentTypes?: ContentType[] }): Promise<Measured> {
+  // --no-warnings: the emulator's blob writer leaves a "close" listener per backpressure wait, and Node's
+  // MaxListeners warning about it would bury the figures (it is the emulator's, not the collector's).
+  const child = fork(import.meta.filename, ["--emulator-child", JSON.stringify(spec)], { execArgv: ["--no-warnings"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const directory = await mkdtemp(join(os.tmpdir(), "auditfeed-bench-collector-"));
+  try {
+    const [ready] = (await once(child, "message")) as [FromChild];
+    if (ready.op !== "ready") throw new Error("the emulator child did not start");
+    const config = loadConfig({
+      argv: [],
+      cwd: directory,
+      env: {
+        AUDITFEED_TENANT_ID: DEMO_TENANT,
+        AUDITFEED_CLIENT_ID: DEMO_APP.clientId,
+        AUDITFEED_CLIENT_SECRET: DEMO_APP.secret,
+        AUDITFEED_MANAGEMENT_URL: ready.managementUrl,
+        AUDITFEED_AUTHORITY_URL: ready.authorityUrl,
+        AUDITFEED_CA_FILE: ready.caFile,
+        AUDITFEED_SINK: "file",
+        AUDITFEED_SINK_DIR: join(directory, "events"),
+        AUDITFEED_STATE: join(directory, "state.sqlite"),
+        AUDITFEED_REQUESTS_PER_MINUTE: String(options.budget),
+        AUDITFEED_FETCH_CONCURRENCY: String(options.fetchConcurrency),
+        AUDITFEED_CONTENT_TYPES: (options.contentTypes ?? CONTENT_TYPES).join(","),
+      },
+    });
+    const since = new Date(Date.parse(spec.now) - spec.historyHours * HOUR_MS);
+
+    globalThis.gc?.();
+    resetPeakRss();
+    let peakHeap = 0;
+    const sampleHeap = (): void => {
+      peakHeap = Math.max(peakHeap, v8.getHeapStatistics().used_heap_size);
+    };
+    const sampler = setInterval(sampleHeap, 100);
+    const emulatorCpuBefore = cpuSecondsOf(String(child.pid));
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const collector = await Collector.open(config, silentLogger);
+    let report: CycleReport;
+    try {
+      report = await collector.cycle({ since, onProgress: sampleHeap });
+    } finally {
+      await collector.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const emulatorCpuSeconds = cpuSecondsOf(String(child.pid)) - emulatorCpuBefore;
+    clearInterval(sampler);
+    sampleHeap();
+    const peakRss = peakRssOf("self");
+    const emulatorPeakRss = peakRssOf(String(child.pid));
+
+    const failures = report.contentTypes.filter((entry) => entry.error !== undefined || entry.failed > 0);
+    if (failures.length > 0) throw new Error(`the cycle did not deliver everything: ${JSON.stringify(failures)}`);
+    const delivered = await readDeliveredRecords(join(directory, "events"));
+    let deliveredBytes = 0;
+    for (const file of delivered.files) deliveredBytes += (await stat(file)).size;
+    const ranges = report.contentTypes.flatMap((entry) =>
+      entry.range === undefined ? [] : [{ contentType: entry.contentType, from: entry.range.start.toISOString(), to: entry.range.end.toISOString() }],
+    );
+    const question: ToChild = { op: "truth", ranges };
+    child.send(question);
+    const [truth] = (await once(child, "message")) as [FromChild];
+    if (truth.op !== "truth") throw new Error("the emulator child did not answer the ground-truth question");
+    const digest = digestRecordIds(delivered.ids);
+    const duplicates = delivered.lines - delivered.ids.size;
+    if (truth.count !== delivered.ids.size || truth.digest !== digest || duplicates !== 0) {
+      throw new Error(`delivery does not match the ground truth: ${delivered.ids.size} ids (${duplicates} duplicate lines) delivered, ${truth.count} expected, digests ${digest} vs ${truth.digest}`);
+    }
+    return {
+      report,
+      seconds,
+      peakRss,
+      peakHeap,
+      emulatorPeakRss,
+      cpuSeconds,
+      emulatorCpuSeconds,
+      deliveredBytes,
+      lines: delivered.lines,
+      verified: `${delivered.ids.size.toLocaleString("en-US")} ids delivered = emulator ground truth (count and SHA-256 digest ${digest.slice(0, 12)}…), 0 duplicate lines`,
+    };
+  } finally {
+    child.disconnect();
+    await once(child, "exit");
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+function sum(report: CycleReport, field: "blobs" | "records"): number {
+  return report.contentTypes.reduce((total, entry) => total + entry[field], 0);
+}
+
+/** Linux: writing 5 to clear_refs resets VmHWM, so each scenario's peak is its own and not an earlier one's. */
+function resetPeakRss(): void {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+  } catch {
+    // Not Linux, or not allowed: the peak then covers the whole process so far, which the figure still bounds.
+  }
+}
+
+function peakRssOf(pid: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** utime + stime from /proc/<pid>/stat, in seconds (clock ticks are 100 per second on Linux). */
+function cpuSecondsOf(pid: string): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1_048_576).toFixed(0);
+}
+
+function wholeSecond(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+if (process.argv[2] === "--emulator-child") await emulatorChild(JSON.parse(process.argv[3] ?? "{}") as EmulatorSpec);
+else await main();
