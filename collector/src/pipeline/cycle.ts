@@ -102,6 +102,7 @@ export async function runCycle(
 
   const subscriptions = await ensureSubscriptions(client, settings.contentTypes, cursors, client.serverNow(), logger);
   const listed: Listed[] = [];
+  const firstCursors: Partial<Record<ContentType, ContentTypeCursor>> = {};
   for (const contentType of settings.contentTypes) {
     const state = subscriptions.get(contentType);
     const log = logger.child({ contentType });
@@ -119,6 +120,7 @@ export async function runCycle(
       listedThrough: previous?.listedThrough ?? null,
       subscriptionStartedAt: state.startedAt?.toISOString() ?? previous?.subscriptionStartedAt ?? null,
     };
+    if (previous === undefined) firstCursors[contentType] = cursor;
     if (plan.gap) {
       report(contentType).gap = plan.gap;
       log.error("Content created in this interval can no longer be listed (the API keeps 7 days); it was not collected. Use Purview audit search or the Graph audit query API to recover it.", {
@@ -144,6 +146,14 @@ export async function runCycle(
       log.warn("Listing content failed; the content type is retried next cycle.", { error });
       cursors[contentType] = cursor;
     }
+  }
+
+  // A first run's origin is made durable before anything of its range is delivered. Otherwise a cycle that fails or
+  // is killed after some commits is planned again from a later origin (now - look-back), and the records between the
+  // first origin and the new one that were not yet delivered are silently skipped.
+  if (Object.keys(firstCursors).length > 0) {
+    await delivery.commit(firstCursors);
+    Object.assign(cursors, firstCursors);
   }
 
   const now = client.serverNow();
