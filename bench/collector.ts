@@ -143,15 +143,23 @@ async function main(): Promise<void> {
       scenario: { type: "string" },
     },
   });
-  const settings = {
-    events: Number(values.events),
-    recordsPerBlob: Number(values["records-per-blob"]),
-    hours: Number(values.hours),
-    raisedBudget: Number(values["raised-budget"]),
-    fetchConcurrency: Number(values["fetch-concurrency"]),
-    blobMb: Number(values["blob-mb"]),
+  const positive = (name: keyof typeof values): number => {
+    const value = Number(values[name]);
+    if (!(value > 0 && Number.isFinite(value))) throw new RangeError(`--${name} must be a positive number; got ${String(values[name])}.`);
+    return value;
   };
-  if (!(settings.hours > 0 && settings.hours <= 7 * 24 - 1)) throw new RangeError(`--hours must be within the 7-day look-back (at most 167); got ${values.hours}.`);
+  const settings: Settings = {
+    events: positive("events"),
+    recordsPerBlob: positive("records-per-blob"),
+    hours: positive("hours"),
+    raisedBudget: positive("raised-budget"),
+    fetchConcurrency: positive("fetch-concurrency"),
+    blobMb: positive("blob-mb"),
+  };
+  if (settings.hours > 7 * 24 - 1) throw new RangeError(`--hours must stay inside the API's 7-day listing limit (at most 167); got ${values.hours}.`);
+  const names = [...values.skip.split(",").filter((name) => name !== ""), ...(values.scenario === undefined ? [] : [values.scenario])];
+  const unknown = names.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new RangeError(`Unknown scenario ${unknown.join(", ")}: the scenarios are ${SCENARIOS.join(", ")}.`);
   if (values.scenario !== undefined) {
     await runScenario(values.scenario as Scenario, settings);
     return;
@@ -196,7 +204,7 @@ async function runScenario(scenario: Scenario, settings: Settings): Promise<void
   } else if (scenario === "default-budget") {
     const run = await measure(backfill(DEFAULT_BUDGET), { budget: DEFAULT_BUDGET, fetchConcurrency });
     printBackfill(`2) backfill, DEFAULT budget (${DEFAULT_BUDGET.toLocaleString("en-US")} requests/min, enforced by the emulator too): what a real tenant allows`, run, recordsPerBlob, hours);
-    const perBlob = run.lines / sum(run.report, "blobs");
+    const perBlob = run.lines / blobsOf(run.report);
     console.log(
       `   note        the budget allows a burst of ${DEFAULT_BUDGET} requests, then ${DEFAULT_BUDGET}/min: sustained, a backfill is capped at ${DEFAULT_BUDGET} blobs/min = ${Math.round((DEFAULT_BUDGET / 60) * perBlob).toLocaleString("en-US")} events/s at ${Math.round(perBlob)} records per blob`,
     );
@@ -218,7 +226,7 @@ async function runScenario(scenario: Scenario, settings: Settings): Promise<void
 }
 
 function printBackfill(title: string, run: Measured, recordsPerBlob: number, hours: number): void {
-  const blobs = sum(run.report, "blobs");
+  const blobs = blobsOf(run.report);
   console.log(title);
   console.log(`   tenant      ${blobs.toLocaleString("en-US")} blobs over ${hours} h, ${recordsPerBlob} records per blob ±50%, ${CONTENT_TYPES.length} content types`);
   printFigures(run);
@@ -321,8 +329,8 @@ async function measure(spec: EmulatorSpec, options: { budget: number; fetchConcu
   }
 }
 
-function sum(report: CycleReport, field: "blobs" | "records"): number {
-  return report.contentTypes.reduce((total, entry) => total + entry[field], 0);
+function blobsOf(report: CycleReport): number {
+  return report.contentTypes.reduce((total, entry) => total + entry.blobs, 0);
 }
 
 /** Linux: writing 5 to clear_refs resets VmHWM, so each scenario's peak is its own and not an earlier one's. */
