@@ -242,9 +242,7 @@ function printFigures(run: Measured): void {
 }
 
 async function measure(spec: EmulatorSpec, options: { budget: number; fetchConcurrency: number; contentTypes?: ContentType[] }): Promise<Measured> {
-  // --no-warnings: the emulator's blob writer leaves a "close" listener per backpressure wait, and Node's
-  // MaxListeners warning about it would bury the figures (it is the emulator's, not the collector's).
-  const child = fork(import.meta.filename, ["--emulator-child", JSON.stringify(spec)], { execArgv: ["--no-warnings"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(import.meta.filename, ["--emulator-child", JSON.stringify(spec)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const directory = await mkdtemp(join(os.tmpdir(), "auditfeed-bench-collector-"));
   try {
     const [ready] = (await once(child, "message")) as [FromChild];

@@ -4,6 +4,16 @@ import { once } from "node:events";
 /** Roughly how much JSON is buffered before each write. */
 const CHUNK_CHARS = 64 * 1024;
 
+/** Waits for `drain` or `close`, removing the other listener: a blob waits many times and must not pile them up. */
+async function drainedOrClosed(res: ServerResponse): Promise<void> {
+  const waiting = new AbortController();
+  try {
+    await Promise.race([once(res, "drain", { signal: waiting.signal }), once(res, "close", { signal: waiting.signal })]);
+  } finally {
+    waiting.abort();
+  }
+}
+
 /**
  * Writes a JSON array of records as it generates them, honouring backpressure, so a large blob never sits in memory
  * whole and a slow client slows generation instead of filling buffers. Resolves with the bytes written.
@@ -17,7 +27,7 @@ export async function streamJsonArray(res: ServerResponse, records: Iterable<unk
     first = false;
     if (chunk.length >= CHUNK_CHARS) {
       bytes += Buffer.byteLength(chunk);
-      if (!res.write(chunk)) await Promise.race([once(res, "drain"), once(res, "close")]);
+      if (!res.write(chunk)) await drainedOrClosed(res);
       if (res.destroyed) return bytes;
       chunk = "";
     }
