@@ -91,7 +91,7 @@ export class ManagementClient {
     let url: URL | undefined = this.#url("subscriptions/content", { contentType, startTime: apiTime(window.start), endTime: apiTime(window.end) });
     while (url !== undefined) {
       const response = await this.#transport.read({ method: "GET", url, context });
-        yield parseJsonArray(response.text, "content list").map((item) => toDescriptor(item, contentType));
+      yield parseJsonArray(response.text, "content list").map((item) => toDescriptor(item, contentType));
       // The header's case varies (HTTP/2 lower-cases it); its URL is followed exactly, after the origin check.
       const next = headerValue(response.headers, "nextpageuri");
       url = next === undefined || next === "" ? undefined : this.#withPublisher(assertTrustedUrl(next, this.#origin, "NextPageUri of the content list"));

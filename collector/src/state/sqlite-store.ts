@@ -113,15 +113,15 @@ export class SqliteStateStore implements StateStore {
         if (ids === undefined) idsByKey.set(text, [id]);
         else ids.push(id);
         return key;
-    });
-    const now = this.#now().getTime();
-    const found = new Set<string>();
-    for (const chunk of chunks(keys)) {
-      for (const row of findRecords.all(now, ...chunk)) {
-        for (const id of idsByKey.get(recordKeyText(row.id as Uint8Array | string)) ?? []) found.add(id);
+      });
+      const now = this.#now().getTime();
+      const found = new Set<string>();
+      for (const chunk of chunks(keys)) {
+        for (const row of findRecords.all(now, ...chunk)) {
+          for (const id of idsByKey.get(recordKeyText(row.id as Uint8Array | string)) ?? []) found.add(id);
+        }
       }
-    }
-    return found;
+      return found;
     });
   }
 
