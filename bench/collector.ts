@@ -24,14 +24,14 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
+import { emulatorEnvironment } from "../collector/src/cli/emulator-environment.ts";
 import { Collector } from "../collector/src/collector.ts";
 import { loadConfig } from "../collector/src/config/config.ts";
 import { silentLogger } from "../collector/src/log/logger.ts";
 import type { CycleReport } from "../collector/src/pipeline/cycle.ts";
 import { readDeliveredRecords } from "../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES, type ContentType } from "../collector/src/source/content.ts";
-import { DEMO_APP, DEMO_TENANT, digestRecordIds, startEmulator } from "../emulator/src/index.ts";
-import { demoTenant } from "../emulator/src/options.ts";
+import { DEMO_TENANT, demoTenant, digestRecordIds, startEmulator } from "../emulator/src/index.ts";
 
 const HOUR_MS = 3_600_000;
 const DEFAULT_BUDGET = 2_000;
@@ -251,15 +251,7 @@ async function measure(spec: EmulatorSpec, options: { budget: number; fetchConcu
       argv: [],
       cwd: directory,
       env: {
-        AUDITFEED_TENANT_ID: DEMO_TENANT,
-        AUDITFEED_CLIENT_ID: DEMO_APP.clientId,
-        AUDITFEED_CLIENT_SECRET: DEMO_APP.secret,
-        AUDITFEED_MANAGEMENT_URL: ready.managementUrl,
-        AUDITFEED_AUTHORITY_URL: ready.authorityUrl,
-        AUDITFEED_CA_FILE: ready.caFile,
-        AUDITFEED_SINK: "file",
-        AUDITFEED_SINK_DIR: join(directory, "events"),
-        AUDITFEED_STATE: join(directory, "state.sqlite"),
+        ...emulatorEnvironment(ready, directory),
         AUDITFEED_REQUESTS_PER_MINUTE: String(options.budget),
         AUDITFEED_FETCH_CONCURRENCY: String(options.fetchConcurrency),
         AUDITFEED_CONTENT_TYPES: (options.contentTypes ?? CONTENT_TYPES).join(","),

@@ -24,7 +24,7 @@ import { createCertificateAuthority } from "./tls.ts";
 
 export type { AppRegistration, IdentityProvider } from "./identity/index.ts";
 export type { EmulatorOptions, FaultOptions, TenantOptions } from "./options.ts";
-export { DEFAULT_EVENTS_PER_HOUR, DEMO_APP, DEMO_TENANT } from "./options.ts";
+export { DEFAULT_EVENTS_PER_HOUR, DEMO_APP, DEMO_TENANT, demoTenant } from "./options.ts";
 export type { RequestRecord } from "./api/management.ts";
 export type { Operation, ScriptedFault, ScriptedReply } from "./api/scripted-faults.ts";
 export type { VirtualClock } from "./clock.ts";

@@ -50,7 +50,7 @@ describe("auditfeed command line", () => {
       expect(stdout).toContain("verified");
       expect(stdout).toMatch(/every one of the emulator's [\d,]+ records was delivered exactly once/);
       expect(code).toBe(0);
-      expect(existsSync(`${directory.path}/auditfeed-demo/state.db`)).toBe(true);
+      expect(existsSync(`${directory.path}/auditfeed-demo/state.sqlite`)).toBe(true);
     } finally {
       await directory.remove();
     }

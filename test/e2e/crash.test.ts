@@ -3,8 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords, type DeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { DEMO_TENANT, startEmulator, type Emulator } from "../../emulator/src/index.ts";
-import { demoTenant } from "../../emulator/src/options.ts";
+import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
 import { Random } from "../../emulator/src/random.ts";
 import { collectorEnvironment, committedCursors, logEntries, pollUntil, runCli, segmentBytes, temporaryDirectory, type CliRun, type CommittedCursor } from "./harness.ts";
 
@@ -80,7 +79,7 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
     });
     directory = await temporaryDirectory();
     events = join(directory.path, "events");
-    statePath = join(directory.path, "state.db");
+    statePath = join(directory.path, "state.sqlite");
     const env = collectorEnvironment(emulator, directory.path, {
       AUDITFEED_LOOKBACK: `${LOOKBACK_MS / MINUTE}m`,
       AUDITFEED_REQUESTS_PER_MINUTE: String(REQUESTS_PER_MINUTE),

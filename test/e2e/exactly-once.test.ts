@@ -4,8 +4,7 @@ import { silentLogger } from "../../collector/src/log/logger.ts";
 import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { DEMO_TENANT, startEmulator, type Emulator } from "../../emulator/src/index.ts";
-import { demoTenant } from "../../emulator/src/options.ts";
+import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
 import { collectorConfig, FAST_RETRY, groundTruthOver, temporaryDirectory } from "./harness.ts";
 
 const MINUTE = 60_000;

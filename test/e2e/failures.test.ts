@@ -2,8 +2,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { DEMO_APP, DEMO_TENANT, startEmulator, type Emulator, type TenantOptions } from "../../emulator/src/index.ts";
-import { demoTenant } from "../../emulator/src/options.ts";
+import { DEMO_APP, DEMO_TENANT, demoTenant, type Emulator, startEmulator, type TenantOptions } from "../../emulator/src/index.ts";
 import { collectorEnvironment, runCli, temporaryDirectory } from "./harness.ts";
 
 interface LogLine {

@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
+import { emulatorEnvironment } from "../../collector/src/cli/emulator-environment.ts";
 import { loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
 import type { ContentType } from "../../collector/src/source/content.ts";
 import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";
-import { DEMO_APP, DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
+import { DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const AUDITFEED = join(ROOT, "bin/auditfeed.js");
@@ -20,20 +21,9 @@ export async function temporaryDirectory(): Promise<{ path: string; remove(): Pr
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** The environment a user would give the collector container to point it at the emulator. */
+/** The environment a user would give the collector container to point it at the emulator, plus `extra`. */
 export function collectorEnvironment(emulator: Emulator, directory: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    AUDITFEED_TENANT_ID: DEMO_TENANT,
-    AUDITFEED_CLIENT_ID: DEMO_APP.clientId,
-    AUDITFEED_CLIENT_SECRET: DEMO_APP.secret,
-    AUDITFEED_MANAGEMENT_URL: emulator.managementUrl,
-    AUDITFEED_AUTHORITY_URL: emulator.authorityUrl,
-    AUDITFEED_CA_FILE: emulator.caFile,
-    AUDITFEED_SINK: "file",
-    AUDITFEED_SINK_DIR: join(directory, "events"),
-    AUDITFEED_STATE: join(directory, "state.db"),
-    ...extra,
-  };
+  return { ...emulatorEnvironment(emulator, directory), ...extra };
 }
 
 export function collectorConfig(emulator: Emulator, directory: string, extra: Record<string, string> = {}): CollectorConfig {

@@ -9,8 +9,7 @@ import { createLogger } from "../../collector/src/log/logger.ts";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { trustExtraCa } from "../../collector/src/source/trust.ts";
 import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";
-import { startEmulator, type Emulator } from "../../emulator/src/index.ts";
-import { demoTenant } from "../../emulator/src/options.ts";
+import { demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
 import { createCertificateAuthority } from "../../emulator/src/tls.ts";
 import { collectorConfig, FAST_RETRY, groundTruthOver, temporaryDirectory } from "./harness.ts";
 

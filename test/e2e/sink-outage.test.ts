@@ -4,8 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords, type DeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { DEMO_APP, DEMO_TENANT, startEmulator, type Emulator } from "../../emulator/src/index.ts";
-import { demoTenant } from "../../emulator/src/options.ts";
+import { DEMO_APP, DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
 import {
   collectorEnvironment,
   committedCursors,
@@ -135,7 +134,7 @@ describe("the file sink failing for a while", () => {
     if (exit === undefined) run.child.kill("SIGKILL");
     delivered = await readDeliveredRecords(events);
     backlog.bytes = (backlog.records * (await segmentBytes(events))) / delivered.lines;
-    cursors = exit === undefined ? new Map<string, CommittedCursor>() : committedCursors(join(directory.path, "state.db"));
+    cursors = exit === undefined ? new Map<string, CommittedCursor>() : committedCursors(join(directory.path, "state.sqlite"));
     console.log(
       `sink outage: backlog while the sink was down ${backlog.records} records (~${(backlog.bytes / MIB).toFixed(0)} MiB of NDJSON); ` +
         `child RSS ${(rss.atFailure / MIB).toFixed(0)} MiB when the sink failed, at most ${(Math.max(...rss.duringOutage) / MIB).toFixed(0)} MiB during the outage ` +

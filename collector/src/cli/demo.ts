@@ -1,12 +1,12 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { DEMO_APP, DEMO_TENANT, startEmulator } from "../../../emulator/src/index.ts";
-import { demoTenant } from "../../../emulator/src/options.ts";
+import { DEMO_TENANT, demoTenant, startEmulator } from "../../../emulator/src/index.ts";
 import { Collector } from "../collector.ts";
 import { loadConfig } from "../config/config.ts";
 import { createLogger } from "../log/logger.ts";
 import { readDeliveredRecords } from "../sinks/file/delivered-records.ts";
+import { emulatorEnvironment } from "./emulator-environment.ts";
 import { EXIT } from "./exit-codes.ts";
 
 const LOOKBACK = "6h";
@@ -40,19 +40,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     const config = loadConfig({
       argv: [],
       cwd: directory,
-      env: {
-        AUDITFEED_TENANT_ID: DEMO_TENANT,
-        AUDITFEED_CLIENT_ID: DEMO_APP.clientId,
-        AUDITFEED_CREDENTIAL: "secret",
-        AUDITFEED_CLIENT_SECRET: DEMO_APP.secret,
-        AUDITFEED_MANAGEMENT_URL: emulator.managementUrl,
-        AUDITFEED_AUTHORITY_URL: emulator.authorityUrl,
-        AUDITFEED_CA_FILE: emulator.caFile,
-        AUDITFEED_SINK: "file",
-        AUDITFEED_SINK_DIR: join(directory, "events"),
-        AUDITFEED_STATE: join(directory, "state.db"),
-        AUDITFEED_LOOKBACK: LOOKBACK,
-      },
+      env: { ...emulatorEnvironment(emulator, directory), AUDITFEED_LOOKBACK: LOOKBACK },
     });
     out.write(`  emulator   ${emulator.managementUrl} (tenant ${DEMO_TENANT}, trusted through ${emulator.caFile})\n`);
     out.write("             with late blobs, duplicate records and transient 500s, as the real service has\n");
