@@ -31,6 +31,7 @@ export interface CycleProgress {
   readonly records: number;
 }
 
+/** What a cycle did for one content type; blobs, records, duplicates and expired count what it committed. */
 export interface ContentTypeReport {
   readonly contentType: ContentType;
   /** Blobs listed in this cycle's windows (including ones delivered by earlier cycles). */
@@ -158,26 +159,32 @@ export async function runCycle(
 
   const now = client.serverNow();
   const queue: ContentDescriptor[] = [];
-  for (const { pending } of listed) {
+  for (const { contentType, pending } of listed) {
+    let expired = 0;
     for (const descriptor of pending) {
       if (new Date(descriptor.contentExpiration) <= now) {
         delivery.markExpired(descriptor);
-        report(descriptor.contentType).expired++;
+        expired++;
       } else queue.push(descriptor);
     }
-  }
-  for (const { contentType } of listed) {
-    if (report(contentType).expired > 0) {
-      logger.error("Blobs expired before they could be fetched; their records are lost to this collector.", { contentType, blobs: report(contentType).expired });
-    }
+    if (expired > 0) logger.error("Blobs expired before they could be fetched; their records are lost to this collector.", { contentType, blobs: expired });
   }
   queue.sort((a, b) => a.contentCreated.localeCompare(b.contentCreated) || a.contentId.localeCompare(b.contentId));
 
+  // Reports count what a commit made durable: a group discarded after a failure is redone, not counted twice.
   const committed = new Set<string>();
   const progress = { blobsPlanned: queue.length, blobsDone: 0, records: 0 };
   const commitGroup = async (): Promise<void> => {
-    const { contentIds } = await delivery.commit();
-    for (const contentId of contentIds) committed.add(contentId);
+    for (const blob of await delivery.commit()) {
+      committed.add(blob.contentId);
+      const entry = report(blob.contentType);
+      if (blob.outcome === "expired") entry.expired++;
+      else {
+        entry.blobs++;
+        entry.records += blob.records;
+        entry.duplicates += blob.duplicates;
+      }
+    }
   };
   let interrupted = false;
   const blobs = prefetchInOrder(queue, (descriptor) => sized(client.fetchContent(descriptor)), {
@@ -189,22 +196,16 @@ export async function runCycle(
       interrupted = true;
       break;
     }
-    const entry = report(descriptor.contentType);
     try {
-      const outcome = await delivery.deliverBlob(descriptor, unsized(chunks));
-      entry.blobs++;
-      entry.records += outcome.delivered;
-      entry.duplicates += outcome.duplicates;
-      progress.records += outcome.delivered;
+      progress.records += await delivery.deliverBlob(descriptor, unsized(chunks));
     } catch (error) {
       if (isAuditfeedError(error) && error.code === "AF_ERR_CONTENT_GONE") {
         delivery.markExpired(descriptor);
-        entry.expired++;
         logger.error("A listed blob could not be fetched any more; its records are lost to this collector.", { contentType: descriptor.contentType, contentId: descriptor.contentId, error });
       } else if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_SINK")) {
         throw error;
       } else {
-        entry.failed++;
+        report(descriptor.contentType).failed++;
         logger.warn("Fetching a blob failed; it stays pending and is retried next cycle.", { contentType: descriptor.contentType, contentId: descriptor.contentId, error });
       }
     }

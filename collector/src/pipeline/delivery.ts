@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger.ts";
 import type { OutboundRecord, Sink, SinkCheckpoint } from "../sinks/sink.ts";
-import type { ContentDescriptor } from "../source/content.ts";
+import type { ContentDescriptor, ContentType } from "../source/content.ts";
 import type { FetchedRecord } from "../source/management-client.ts";
 import type { BlobCommit, Commit, StateStore } from "../state/store.ts";
 
@@ -13,8 +13,14 @@ export interface DeliveryLimits {
 
 export const DEFAULT_DELIVERY_LIMITS: DeliveryLimits = { maxGroupRecords: 50_000, maxGroupMs: 2_000 };
 
-export interface BlobOutcome {
-  readonly delivered: number;
+/** A blob whose records a commit made durable (or that it recorded as expired): what reports count. */
+export interface CommittedBlob {
+  readonly contentType: ContentType;
+  readonly contentId: string;
+  readonly outcome: BlobCommit["outcome"];
+  /** Records delivered by this blob. */
+  readonly records: number;
+  /** Records of this blob dropped because they were delivered before (by an earlier blob, run or group). */
   readonly duplicates: number;
 }
 
@@ -32,7 +38,8 @@ export class Delivery {
   readonly #logger: Logger;
   readonly #limits: DeliveryLimits;
   readonly #now: () => Date;
-  #blobs: BlobCommit[] = [];
+  /** The open group: blobs whose every new record was written, with their duplicate counts for the reports. */
+  #blobs: Array<{ readonly commit: BlobCommit; readonly duplicates: number }> = [];
   #ids = new Set<string>();
   #openedAt = 0;
   #committedCheckpoint: SinkCheckpoint | null;
@@ -54,7 +61,7 @@ export class Delivery {
     this.#now = options.now;
   }
 
-  /** Where the sink must be rolled back to if it was left in an unknown state (see `Collector.recover`). */
+  /** Where the sink must be rolled back to after a failed cycle, as a restart would (see `Collector.cycle`). */
   get committedCheckpoint(): SinkCheckpoint | null {
     return this.#committedCheckpoint;
   }
@@ -62,8 +69,9 @@ export class Delivery {
   /**
    * Streams one blob into the sink. If it fails after some of its records were written, the whole uncommitted group
    * is discarded from the sink before the error propagates, so a retry can write it again without duplicates.
+   * Resolves with how many records were written; they count as delivered only once `commit` returns them.
    */
-  async deliverBlob(descriptor: ContentDescriptor, batches: AsyncIterable<readonly FetchedRecord[]>): Promise<BlobOutcome> {
+  async deliverBlob(descriptor: ContentDescriptor, batches: AsyncIterable<readonly FetchedRecord[]>): Promise<number> {
     if (this.#blobs.length === 0 && this.#ids.size === 0) this.#openedAt = Date.now();
     const recordIds: string[] = [];
     let duplicates = 0;
@@ -83,25 +91,13 @@ export class Delivery {
       if (recordIds.length > 0) await this.discard();
       throw error;
     }
-    this.#blobs.push({
-      contentType: descriptor.contentType,
-      contentId: descriptor.contentId,
-      contentExpiration: descriptor.contentExpiration,
-      recordIds,
-      outcome: "delivered",
-    });
-    return { delivered: recordIds.length, duplicates };
+    this.#blobs.push({ commit: blobCommit(descriptor, "delivered", recordIds), duplicates });
+    return recordIds.length;
   }
 
   /** Records that a blob could not be fetched because it expired: it is never listed as pending again. */
   markExpired(descriptor: ContentDescriptor): void {
-    this.#blobs.push({
-      contentType: descriptor.contentType,
-      contentId: descriptor.contentId,
-      contentExpiration: descriptor.contentExpiration,
-      recordIds: [],
-      outcome: "expired",
-    });
+    this.#blobs.push({ commit: blobCommit(descriptor, "expired", []), duplicates: 0 });
   }
 
   /** True when the open group is large or old enough to commit now. */
@@ -109,11 +105,12 @@ export class Delivery {
     return this.#ids.size >= this.#limits.maxGroupRecords || (this.#blobs.length > 0 && Date.now() - this.#openedAt >= this.#limits.maxGroupMs);
   }
 
-  /** Flush the sink and commit the group (and any cursors) in one atomic state step. */
-  async commit(cursors?: Commit["cursors"]): Promise<{ contentIds: string[]; records: number }> {
-    const blobs = this.#blobs;
+  /** Flush the sink and commit the group (and any cursors) in one atomic state step; returns the blobs committed. */
+  async commit(cursors?: Commit["cursors"]): Promise<CommittedBlob[]> {
+    const group = this.#blobs;
     const records = this.#ids.size;
-    if (blobs.length === 0 && records === 0 && cursors === undefined) return { contentIds: [], records: 0 };
+    if (group.length === 0 && records === 0 && cursors === undefined) return [];
+    const blobs = group.map((entry) => entry.commit);
     let sinkCheckpoint;
     try {
       sinkCheckpoint = await this.#sink.flush();
@@ -127,7 +124,13 @@ export class Delivery {
     this.#blobs = [];
     this.#ids = new Set();
     this.#logger.debug("Committed a delivery group.", { blobs: blobs.length, records });
-    return { contentIds: blobs.map((blob) => blob.contentId), records };
+    return group.map(({ commit: blob, duplicates }) => ({
+      contentType: blob.contentType,
+      contentId: blob.contentId,
+      outcome: blob.outcome,
+      records: blob.recordIds.length,
+      duplicates,
+    }));
   }
 
   /** Forget the uncommitted group, in the sink too. */
@@ -151,4 +154,8 @@ export class Delivery {
     const delivered = await this.#store.deliveredRecords(candidates.map((record) => record.id));
     return delivered.size === 0 ? candidates : candidates.filter((record) => !delivered.has(record.id));
   }
+}
+
+function blobCommit(descriptor: ContentDescriptor, outcome: BlobCommit["outcome"], recordIds: readonly string[]): BlobCommit {
+  return { contentType: descriptor.contentType, contentId: descriptor.contentId, contentExpiration: descriptor.contentExpiration, recordIds, outcome };
 }

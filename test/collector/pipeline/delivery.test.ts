@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../collector/src/log/logger.ts";
+import { Delivery } from "../../../collector/src/pipeline/delivery.ts";
+import { readDeliveredRecords } from "../../../collector/src/sinks/file/delivered-records.ts";
+import { FileSink } from "../../../collector/src/sinks/file/file-sink.ts";
+import type { ContentDescriptor } from "../../../collector/src/source/content.ts";
+import type { FetchedRecord } from "../../../collector/src/source/management-client.ts";
+import { SqliteStateStore } from "../../../collector/src/state/sqlite-store.ts";
+import { temporaryDirectory } from "../../e2e/harness.ts";
+
+const DAY = 86_400_000;
+
+function blob(contentId: string): ContentDescriptor {
+  return {
+    contentType: "Audit.Exchange",
+    contentId,
+    contentUri: `https://manage.office.com/api/v1.0/t/activity/feed/audit/${contentId}`,
+    contentCreated: "2026-11-20T10:00:00.000Z",
+    contentExpiration: "2026-11-27T10:00:00.000Z",
+  };
+}
+
+const records = (...ids: string[]): FetchedRecord[] => ids.map((id) => ({ id, json: JSON.stringify({ Id: id }) }));
+
+async function* batches(...groups: Array<FetchedRecord[] | Error>): AsyncGenerator<FetchedRecord[]> {
+  for (const group of groups) {
+    if (group instanceof Error) throw group;
+    yield group;
+  }
+}
+
+describe("Delivery", () => {
+  let directory: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let store: SqliteStateStore;
+  let sink: FileSink;
+  let delivery: Delivery;
+  const events = (): string => join(directory.path, "events");
+
+  beforeEach(async () => {
+    directory = await temporaryDirectory();
+    store = new SqliteStateStore({ path: join(directory.path, "state.sqlite"), dedupeHorizonMs: 8 * DAY });
+    await store.open();
+    sink = new FileSink({ directory: events(), maxSegmentBytes: 1_048_576 });
+    await sink.open(null);
+    const committedCheckpoint = await sink.flush();
+    await store.commit({ blobs: [], sinkCheckpoint: committedCheckpoint, at: new Date() });
+    delivery = new Delivery({ sink, store, logger: silentLogger, committedCheckpoint, now: () => new Date() });
+  });
+
+  afterEach(async () => {
+    await sink.close();
+    await store.close();
+    await directory.remove();
+  });
+
+  it("should write each record once across blobs of a group and across groups, and count only what it committed", async () => {
+    expect(await delivery.deliverBlob(blob("a"), batches(records("1", "2", "2"), records("3")))).toBe(3);
+    expect(await delivery.deliverBlob(blob("b"), batches(records("3", "4")))).toBe(1);
+    expect(await delivery.commit()).toEqual([
+      { contentType: "Audit.Exchange", contentId: "a", outcome: "delivered", records: 3, duplicates: 1 },
+      { contentType: "Audit.Exchange", contentId: "b", outcome: "delivered", records: 1, duplicates: 1 },
+    ]);
+    await delivery.deliverBlob(blob("c"), batches(records("4", "5")));
+    expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "c", outcome: "delivered", records: 1, duplicates: 1 }]);
+    const delivered = await readDeliveredRecords(events());
+    expect([...delivered.ids].sort()).toEqual(["1", "2", "3", "4", "5"]);
+    expect(delivered.lines).toBe(5);
+    expect(await store.committedBlobs(["a", "b", "c", "d"])).toEqual(new Set(["a", "b", "c"]));
+  });
+
+  it("should discard the whole open group when a blob fails mid-stream, so redoing it repeats nothing", async () => {
+    await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
+    await expect(delivery.deliverBlob(blob("b"), batches(records("3"), new Error("download broke off")))).rejects.toThrow("download broke off");
+    expect(await delivery.commit()).toEqual([]);
+    expect(await store.committedBlobs(["a", "b"])).toEqual(new Set());
+
+    await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
+    await delivery.deliverBlob(blob("b"), batches(records("3", "4")));
+    expect((await delivery.commit()).map((committed) => [committed.contentId, committed.records])).toEqual([["a", 2], ["b", 2]]);
+    const delivered = await readDeliveredRecords(events());
+    expect(delivered.lines).toBe(4);
+    expect(delivered.ids.size).toBe(4);
+  });
+
+  it("should commit an expired blob to the ledger without records", async () => {
+    delivery.markExpired(blob("gone"));
+    expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "gone", outcome: "expired", records: 0, duplicates: 0 }]);
+    expect(await store.committedBlobs(["gone"])).toEqual(new Set(["gone"]));
+  });
+});
