@@ -10,6 +10,7 @@ WORKDIR /opt/auditfeed
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin ./bin
+COPY cli ./cli
 COPY collector ./collector
 COPY emulator ./emulator
 RUN ln -s /opt/auditfeed/bin/auditfeed.js /usr/local/bin/auditfeed \

@@ -24,7 +24,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import v8 from "node:v8";
-import { emulatorEnvironment } from "../collector/src/cli/emulator-environment.ts";
+import { emulatorEnvironment } from "../cli/src/emulator-environment.ts";
 import { Collector } from "../collector/src/collector.ts";
 import { loadConfig } from "../collector/src/config/config.ts";
 import { silentLogger } from "../collector/src/log/logger.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
-import { emulatorEnvironment } from "../../collector/src/cli/emulator-environment.ts";
+import { emulatorEnvironment } from "../../cli/src/emulator-environment.ts";
 import { loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
 import type { ContentType } from "../../collector/src/source/content.ts";
 import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";

@@ -1,5 +1,5 @@
-import { parseDuration } from "../config/values.ts";
-import { LISTING_RETENTION_MS } from "../pipeline/windows.ts";
+import { parseDuration } from "../../collector/src/config/values.ts";
+import { LISTING_RETENTION_MS } from "../../collector/src/pipeline/windows.ts";
 import { EXIT } from "./exit-codes.ts";
 import { openCollector } from "./open-collector.ts";
 import { exitCodeOf } from "./outcome.ts";

@@ -25,7 +25,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   emulate: {
     summary: "Start the Office 365 Management Activity API emulator and its token endpoint.",
-    run: async (args) => (await import("../../../emulator/src/cli.ts")).emulateCommand(args),
+    run: async (args) => (await import("../../emulator/src/cli.ts")).emulateCommand(args),
   },
 };
 

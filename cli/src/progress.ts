@@ -1,4 +1,4 @@
-import type { CycleProgress } from "../pipeline/cycle.ts";
+import type { CycleProgress } from "../../collector/src/pipeline/cycle.ts";
 
 /**
  * Backfill progress: a bar redrawn in place on a terminal, a plain line every few seconds otherwise (logs, CI).

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { DEMO_APP, DEMO_TENANT, type Emulator } from "../../../emulator/src/index.ts";
+import { DEMO_APP, DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 
 /**
  * The `AUDITFEED_*` environment that points the collector at an emulator's demo tenant, with the file sink and the

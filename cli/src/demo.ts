@@ -1,11 +1,11 @@
 import { createWriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
-import { DEMO_TENANT, demoTenant, startEmulator } from "../../../emulator/src/index.ts";
-import { Collector } from "../collector.ts";
-import { loadConfig } from "../config/config.ts";
-import { createLogger } from "../log/logger.ts";
-import { readDeliveredRecords } from "../sinks/file/delivered-records.ts";
+import { DEMO_TENANT, demoTenant, startEmulator } from "../../emulator/src/index.ts";
+import { Collector } from "../../collector/src/collector.ts";
+import { loadConfig } from "../../collector/src/config/config.ts";
+import { createLogger } from "../../collector/src/log/logger.ts";
+import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { emulatorEnvironment } from "./emulator-environment.ts";
 import { EXIT } from "./exit-codes.ts";
 

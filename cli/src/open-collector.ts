@@ -1,7 +1,7 @@
-import { Collector } from "../collector.ts";
-import { configHelp, loadConfig, type CollectorConfig } from "../config/config.ts";
-import { isAuditfeedError } from "../errors.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { Collector } from "../../collector/src/collector.ts";
+import { configHelp, loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
+import { isAuditfeedError } from "../../collector/src/errors.ts";
+import { createLogger, type Logger } from "../../collector/src/log/logger.ts";
 import { EXIT } from "./exit-codes.ts";
 
 export type Opened = { readonly collector: Collector; readonly config: CollectorConfig; readonly logger: Logger } | { readonly exit: number };

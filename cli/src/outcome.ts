@@ -1,4 +1,4 @@
-import type { CycleReport } from "../pipeline/cycle.ts";
+import type { CycleReport } from "../../collector/src/pipeline/cycle.ts";
 import { EXIT } from "./exit-codes.ts";
 
 export function exitCodeOf(report: CycleReport): number {
