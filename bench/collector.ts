@@ -66,7 +66,16 @@ async function emulatorChild(spec: EmulatorSpec): Promise<void> {
       now: new Date(spec.now),
       freezeClock: true,
       recordRequests: false,
-      tenants: [{ ...demoTenant(), subscribed: [...CONTENT_TYPES], historyHours: spec.historyHours, recordsPerBlob, eventsPerHour, requestsPerMinute: spec.requestsPerMinute }],
+      tenants: [
+        {
+          ...demoTenant(),
+          subscribed: [...CONTENT_TYPES],
+          historyHours: spec.historyHours,
+          recordsPerBlob,
+          eventsPerHour,
+          requestsPerMinute: spec.requestsPerMinute,
+        },
+      ],
     });
   const from = new Date(Date.parse(spec.now) - spec.historyHours * HOUR_MS);
   let emulator = await start(spec.recordsPerBlob, spec.eventsPerHour);
@@ -166,9 +175,13 @@ async function main(): Promise<void> {
   }
   const skip = new Set(values.skip.split(",").filter((name) => name !== ""));
   const cpus = os.cpus();
-  console.log(`auditfeed collector benchmark: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`);
+  console.log(
+    `auditfeed collector benchmark: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`,
+  );
   const limit = values["heap-limit-mb"] === undefined ? "" : `, old space limited to ${values["heap-limit-mb"]} MiB`;
-  console.log(`  collector: one bench process per scenario (file sink, SQLite state, fetchConcurrency ${settings.fetchConcurrency}${limit}); emulator: its child process; MB = 10^6 bytes of NDJSON delivered`);
+  console.log(
+    `  collector: one bench process per scenario (file sink, SQLite state, fetchConcurrency ${settings.fetchConcurrency}${limit}); emulator: its child process; MB = 10^6 bytes of NDJSON delivered`,
+  );
   for (const scenario of SCENARIOS) {
     if (skip.has(scenario)) continue;
     const execArgv = values["heap-limit-mb"] === undefined ? [] : [`--max-old-space-size=${values["heap-limit-mb"]}`];
@@ -200,10 +213,20 @@ async function runScenario(scenario: Scenario, settings: Settings): Promise<void
   });
   if (scenario === "raised-budget") {
     const run = await measure(backfill(100_000_000), { budget: raisedBudget, fetchConcurrency });
-    printBackfill(`1) backfill, RAISED budget (${raisedBudget.toLocaleString("en-US")} requests/min): the collector's own throughput`, run, recordsPerBlob, hours);
+    printBackfill(
+      `1) backfill, RAISED budget (${raisedBudget.toLocaleString("en-US")} requests/min): the collector's own throughput`,
+      run,
+      recordsPerBlob,
+      hours,
+    );
   } else if (scenario === "default-budget") {
     const run = await measure(backfill(DEFAULT_BUDGET), { budget: DEFAULT_BUDGET, fetchConcurrency });
-    printBackfill(`2) backfill, DEFAULT budget (${DEFAULT_BUDGET.toLocaleString("en-US")} requests/min, enforced by the emulator too): what a real tenant allows`, run, recordsPerBlob, hours);
+    printBackfill(
+      `2) backfill, DEFAULT budget (${DEFAULT_BUDGET.toLocaleString("en-US")} requests/min, enforced by the emulator too): what a real tenant allows`,
+      run,
+      recordsPerBlob,
+      hours,
+    );
     const perBlob = run.lines / blobsOf(run.report);
     console.log(
       `   note        the budget allows a burst of ${DEFAULT_BUDGET} requests, then ${DEFAULT_BUDGET}/min: sustained, a backfill is capped at ${DEFAULT_BUDGET} blobs/min = ${Math.round((DEFAULT_BUDGET / 60) * perBlob).toLocaleString("en-US")} events/s at ${Math.round(perBlob)} records per blob`,
@@ -228,16 +251,24 @@ async function runScenario(scenario: Scenario, settings: Settings): Promise<void
 function printBackfill(title: string, run: Measured, recordsPerBlob: number, hours: number): void {
   const blobs = blobsOf(run.report);
   console.log(title);
-  console.log(`   tenant      ${blobs.toLocaleString("en-US")} blobs over ${hours} h, ${recordsPerBlob} records per blob ±50%, ${CONTENT_TYPES.length} content types`);
+  console.log(
+    `   tenant      ${blobs.toLocaleString("en-US")} blobs over ${hours} h, ${recordsPerBlob} records per blob ±50%, ${CONTENT_TYPES.length} content types`,
+  );
   printFigures(run);
 }
 
 function printFigures(run: Measured): void {
   const mb = run.deliveredBytes / 1e6;
-  console.log(`   delivered   ${run.lines.toLocaleString("en-US")} events, ${mb.toFixed(1)} MB in ${run.seconds.toFixed(1)} s wall (Collector.open + one cycle)`);
+  console.log(
+    `   delivered   ${run.lines.toLocaleString("en-US")} events, ${mb.toFixed(1)} MB in ${run.seconds.toFixed(1)} s wall (Collector.open + one cycle)`,
+  );
   console.log(`   throughput  ${Math.round(run.lines / run.seconds).toLocaleString("en-US")} events/s, ${(mb / run.seconds).toFixed(1)} MB/s`);
-  console.log(`   cpu         collector ${run.cpuSeconds.toFixed(1)} s (${(run.cpuSeconds / run.seconds).toFixed(2)} cores), emulator ${run.emulatorCpuSeconds.toFixed(1)} s (${(run.emulatorCpuSeconds / run.seconds).toFixed(2)} cores)`);
-  console.log(`   memory      collector peak RSS ${mib(run.peakRss)} MiB (${mib(run.baselineRss)} MiB before open), peak heap ${mib(run.peakHeap)} MiB, peak external ${mib(run.peakExternal)} MiB (emulator process: peak RSS ${mib(run.emulatorPeakRss)} MiB)`);
+  console.log(
+    `   cpu         collector ${run.cpuSeconds.toFixed(1)} s (${(run.cpuSeconds / run.seconds).toFixed(2)} cores), emulator ${run.emulatorCpuSeconds.toFixed(1)} s (${(run.emulatorCpuSeconds / run.seconds).toFixed(2)} cores)`,
+  );
+  console.log(
+    `   memory      collector peak RSS ${mib(run.peakRss)} MiB (${mib(run.baselineRss)} MiB before open), peak heap ${mib(run.peakHeap)} MiB, peak external ${mib(run.peakExternal)} MiB (emulator process: peak RSS ${mib(run.emulatorPeakRss)} MiB)`,
+  );
   console.log(`   verified    ${run.verified}`);
 }
 

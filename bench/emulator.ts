@@ -128,8 +128,12 @@ child.kill("SIGTERM");
 await once(child, "exit");
 await dispatcher.close();
 
-console.log(`emulator benchmark: tenant of ${events.toLocaleString("en-US")} events over ${HISTORY_HOURS} h, ${recordsPerBlob} records per blob, ${concurrency} concurrent fetches`);
+console.log(
+  `emulator benchmark: tenant of ${events.toLocaleString("en-US")} events over ${HISTORY_HOURS} h, ${recordsPerBlob} records per blob, ${concurrency} concurrent fetches`,
+);
 console.log(`  listed      ${listed.toLocaleString("en-US")} blobs`);
-console.log(`  fetched     ${fetchedBlobs.toLocaleString("en-US")} blobs, ${fetchedRecords.toLocaleString("en-US")} events, ${(fetchedBytes / 1e6).toFixed(1)} MB in ${elapsed.toFixed(1)} s`);
+console.log(
+  `  fetched     ${fetchedBlobs.toLocaleString("en-US")} blobs, ${fetchedRecords.toLocaleString("en-US")} events, ${(fetchedBytes / 1e6).toFixed(1)} MB in ${elapsed.toFixed(1)} s`,
+);
 console.log(`  throughput  ${Math.round(fetchedRecords / elapsed).toLocaleString("en-US")} events/s, ${(fetchedBytes / 1e6 / elapsed).toFixed(1)} MB/s`);
 console.log(`  peak RSS    ${rss.toFixed(0)} MB (emulator process)`);

@@ -26,9 +26,21 @@ function record(index: number): string {
     Workload: "Exchange",
     ClientIP: "203.0.113.45",
     UserId: "megan.ortiz@fabrikam.com",
-    ClientInfoString: "Client=OWA;Action=ViaProxy \"quoted\" [brackets] {braces}",
-    OperationProperties: [{ Name: "MailAccessType", Value: "Bind" }, { Name: "IsThrottled", Value: "False" }],
-    Folders: [{ Id: "LgAAAADfakeFolderId==", Path: "\\Inbox", FolderItems: Array.from({ length: 6 }, (_, item) => ({ InternetMessageId: `<PH0PR11MB${index}-${item}@namprd11.prod.outlook.com>`, SizeInBytes: 48_213 + item })) }],
+    ClientInfoString: 'Client=OWA;Action=ViaProxy "quoted" [brackets] {braces}',
+    OperationProperties: [
+      { Name: "MailAccessType", Value: "Bind" },
+      { Name: "IsThrottled", Value: "False" },
+    ],
+    Folders: [
+      {
+        Id: "LgAAAADfakeFolderId==",
+        Path: "\\Inbox",
+        FolderItems: Array.from({ length: 6 }, (_, item) => ({
+          InternetMessageId: `<PH0PR11MB${index}-${item}@namprd11.prod.outlook.com>`,
+          SizeInBytes: 48_213 + item,
+        })),
+      },
+    ],
     Note: "unicode é 漢字 🙂",
   });
 }
@@ -97,5 +109,7 @@ const splitBytes = stretch.length * 100;
 const mb = (value: number): string => (value / 1_048_576).toFixed(1);
 console.log(`blob: ${mb(bytes)} MiB, ${records} records, ${seconds.toFixed(2)} s over HTTPS on loopback`);
 console.log(`throughput: ${(records / seconds).toFixed(0)} records/s, ${(bytes / 1_048_576 / seconds).toFixed(1)} MiB/s`);
-console.log(`memory: baseline rss ${mb(baseline.rss)} MiB; peak rss ${mb(peakRss)} MiB; peak heap+external ${mb(peakHeap)} MiB (server and client share this process)`);
+console.log(
+  `memory: baseline rss ${mb(baseline.rss)} MiB; peak rss ${mb(peakRss)} MiB; peak heap+external ${mb(peakHeap)} MiB (server and client share this process)`,
+);
 console.log(`splitter alone: ${(splitBytes / 1_048_576 / splitSeconds).toFixed(0)} MiB/s`);

@@ -38,7 +38,9 @@ async function benchStore(): Promise<void> {
     sampleRss();
   }
   let ms = performance.now() - started;
-  console.log(`state: ${RECORD_IDS.toLocaleString("en-US")} record ids in ${RECORD_IDS / IDS_PER_COMMIT} commits of ${IDS_PER_COMMIT}: ${rate(RECORD_IDS, ms)} ids/s, ${rate(RECORD_IDS / IDS_PER_COMMIT, ms)} commits/s`);
+  console.log(
+    `state: ${RECORD_IDS.toLocaleString("en-US")} record ids in ${RECORD_IDS / IDS_PER_COMMIT} commits of ${IDS_PER_COMMIT}: ${rate(RECORD_IDS, ms)} ids/s, ${rate(RECORD_IDS / IDS_PER_COMMIT, ms)} commits/s`,
+  );
 
   started = performance.now();
   for (let index = 0; index < SMALL_COMMITS; index++) {
@@ -58,7 +60,9 @@ async function benchStore(): Promise<void> {
   console.log(`state: dedupe lookups against 1M ids (half hits, batches of 10,000): ${rate(probes.length, ms)} ids/s (${hits.toLocaleString("en-US")} hits)`);
 
   await store.close();
-  console.log(`state: file size with 1M ids: ${(statSync(path).size / 1024 / 1024).toFixed(1)} MiB (${Math.round(statSync(path).size / RECORD_IDS)} bytes per id, with ledger and expiry index)`);
+  console.log(
+    `state: file size with 1M ids: ${(statSync(path).size / 1024 / 1024).toFixed(1)} MiB (${Math.round(statSync(path).size / RECORD_IDS)} bytes per id, with ledger and expiry index)`,
+  );
 
   const reopened = new SqliteStateStore({ path, dedupeHorizonMs: 86_400_000 });
   started = performance.now();
@@ -90,7 +94,7 @@ async function benchFileSink(): Promise<void> {
   const ms = performance.now() - started;
   await sink.close();
   console.log(
-    `file sink: ${SINK_RECORDS.toLocaleString("en-US")} records, ${(bytes / 1024 / 1024).toFixed(0)} MiB, flush (fdatasync) every ${SINK_RECORDS_PER_FLUSH}: ${((bytes / 1024 / 1024) * 1000 / ms).toFixed(0)} MiB/s, ${rate(SINK_RECORDS, ms)} records/s (incl. building the records)`,
+    `file sink: ${SINK_RECORDS.toLocaleString("en-US")} records, ${(bytes / 1024 / 1024).toFixed(0)} MiB, flush (fdatasync) every ${SINK_RECORDS_PER_FLUSH}: ${(((bytes / 1024 / 1024) * 1000) / ms).toFixed(0)} MiB/s, ${rate(SINK_RECORDS, ms)} records/s (incl. building the records)`,
   );
 }
 

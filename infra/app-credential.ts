@@ -70,9 +70,9 @@ export class AppCredential extends pulumi.ComponentResource {
     const mode = { name: "AUDITFEED_CREDENTIAL", value: args.mode };
     switch (args.mode) {
       case "federated": {
-        const issuer = pulumi.output(args.identity.tenantId).apply((identityTenant) =>
-          managedIdentityIssuer(args.cloud, assertSameTenant(identityTenant, args.tenantId)),
-        );
+        const issuer = pulumi
+          .output(args.identity.tenantId)
+          .apply((identityTenant) => managedIdentityIssuer(args.cloud, assertSameTenant(identityTenant, args.tenantId)));
         this.credential = new azuread.ApplicationFederatedIdentityCredential(
           `${name}-federated`,
           {
@@ -90,11 +90,7 @@ export class AppCredential extends pulumi.ComponentResource {
         break;
       }
       case "certificate": {
-        const key = new tls.PrivateKey(
-          `${name}-key`,
-          { algorithm: "RSA", rsaBits: 3072 },
-          { parent: this, replacementTrigger: args.rotation.label },
-        );
+        const key = new tls.PrivateKey(`${name}-key`, { algorithm: "RSA", rsaBits: 3072 }, { parent: this, replacementTrigger: args.rotation.label });
         const certificate = new tls.SelfSignedCert(
           `${name}-certificate`,
           {

@@ -209,7 +209,13 @@ export class CollectorRuntime extends pulumi.ComponentResource {
           ],
           volumes:
             wiring.files.length > 0
-              ? [{ name: "secrets", storageType: app.StorageType.Secret, secrets: wiring.files.map((file) => ({ secretRef: file.secretRef, path: file.fileName })) }]
+              ? [
+                  {
+                    name: "secrets",
+                    storageType: app.StorageType.Secret,
+                    secrets: wiring.files.map((file) => ({ secretRef: file.secretRef, path: file.fileName })),
+                  },
+                ]
               : [],
         },
       },

@@ -156,12 +156,7 @@ function guid(key: ConfigKey, value: string): string {
   return value.toLowerCase();
 }
 
-function credentialMode(
-  value: string | undefined,
-  sameTenant: boolean,
-  subscriptionTenantId: string | undefined,
-  tenantId: string,
-): CredentialMode {
+function credentialMode(value: string | undefined, sameTenant: boolean, subscriptionTenantId: string | undefined, tenantId: string): CredentialMode {
   if (value === undefined) return sameTenant ? "federated" : "certificate";
   if (!(CREDENTIAL_MODES as readonly string[]).includes(value)) {
     throw configError(`auditfeed:credential must be one of ${CREDENTIAL_MODES.join(", ")}; got "${value}".`);

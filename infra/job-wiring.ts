@@ -4,9 +4,7 @@ import type * as pulumi from "@pulumi/pulumi";
 export const SECRET_MOUNT_PATH = "/mnt/auditfeed-secrets";
 
 /** One environment variable of the collector container: a plain value, or a reference to a job secret. */
-export type JobEnvVar =
-  | { readonly name: string; readonly value: pulumi.Input<string> }
-  | { readonly name: string; readonly secretRef: string };
+export type JobEnvVar = { readonly name: string; readonly value: pulumi.Input<string> } | { readonly name: string; readonly secretRef: string };
 
 /** A job secret whose value Container Apps reads from Key Vault with the collector's managed identity. */
 export interface JobKeyVaultSecret {

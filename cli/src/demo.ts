@@ -20,7 +20,9 @@ const number = (value: number): string => value.toLocaleString("en-US");
  */
 export async function demoCommand(args: string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write("Usage: auditfeed demo\n\nRuns the collector once against the built-in emulator and delivers into ./auditfeed-demo/ (recreated on every run).\n");
+    process.stdout.write(
+      "Usage: auditfeed demo\n\nRuns the collector once against the built-in emulator and delivers into ./auditfeed-demo/ (recreated on every run).\n",
+    );
     return EXIT.ok;
   }
   const directory = resolve("auditfeed-demo");
@@ -62,7 +64,9 @@ export async function demoCommand(args: string[]): Promise<number> {
       for (const id of truth.ids) if (!delivered.ids.has(id)) missing++;
     }
     const repeats = delivered.lines - delivered.ids.size;
-    out.write(`\n  delivered  ${number(delivered.lines)} records in ${seconds.toFixed(1)} s to ${delivered.files.map((file) => relative(process.cwd(), file)).join(", ")}\n`);
+    out.write(
+      `\n  delivered  ${number(delivered.lines)} records in ${seconds.toFixed(1)} s to ${delivered.files.map((file) => relative(process.cwd(), file)).join(", ")}\n`,
+    );
     const exact = missing === 0 && repeats === 0 && delivered.ids.size === expected;
     out.write(
       exact

@@ -36,7 +36,12 @@ export class Collector {
   #needsRecovery = false;
 
   private constructor(parts: {
-    client: ManagementClient; store: StateStore; sink: Sink; delivery: Delivery; logger: Logger; settings: CycleSettings;
+    client: ManagementClient;
+    store: StateStore;
+    sink: Sink;
+    delivery: Delivery;
+    logger: Logger;
+    settings: CycleSettings;
     cursors: Partial<Record<ContentType, ContentTypeCursor>>;
   }) {
     this.#client = parts.client;
@@ -85,7 +90,14 @@ export class Collector {
       fetchConcurrency: config.fetchConcurrency,
       maxBufferedBytesPerBlob: MAX_BUFFERED_BYTES_PER_BLOB,
     };
-    logger.info("Collector opened.", { tenantId: config.tenantId, cloud: config.cloud, contentTypes: config.contentTypes, sink: sink.name, delivery: sink.delivery, state: config.state.path });
+    logger.info("Collector opened.", {
+      tenantId: config.tenantId,
+      cloud: config.cloud,
+      contentTypes: config.contentTypes,
+      sink: sink.name,
+      delivery: sink.delivery,
+      state: config.state.path,
+    });
     return new Collector({ client, store, sink, delivery, logger, settings: cycleSettings, cursors: { ...snapshot.cursors } });
   }
 
@@ -101,7 +113,12 @@ export class Collector {
       this.#needsRecovery = false;
     }
     try {
-      const report = await runCycle({ client: this.#client, store: this.#store, delivery: this.#delivery, logger: this.#logger }, this.#cursors, this.#settings, options);
+      const report = await runCycle(
+        { client: this.#client, store: this.#store, delivery: this.#delivery, logger: this.#logger },
+        this.#cursors,
+        this.#settings,
+        options,
+      );
       for (const entry of report.contentTypes) {
         this.#logger.info("Cycle finished for the content type.", { ...entry, ms: Date.now() - started });
       }

@@ -83,7 +83,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const tenants = new Map(tenantOptions.map((tenant) => [tenant.tenantId, new TenantState(tenant, seed, startMs)]));
   if (tenants.size !== tenantOptions.length) throw new RangeError("emulator option `tenants` lists the same tenantId twice; give each tenant once.");
 
-  const identity = createIdentityProvider({ audience: options.cloudAudience ?? "https://manage.office.com", apps: tenantOptions.flatMap((tenant) => tenant.apps) });
+  const identity = createIdentityProvider({
+    audience: options.cloudAudience ?? "https://manage.office.com",
+    apps: tenantOptions.flatMap((tenant) => tenant.apps),
+  });
   const ca = createCertificateAuthority();
   const certificate = ca.issueServerCertificate([...new Set([host, "127.0.0.1", "localhost"])]);
   const script = new FaultScript();

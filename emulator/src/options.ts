@@ -99,7 +99,16 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function demoTenant(): TenantOptions {
   return {
     tenantId: DEMO_TENANT,
-    apps: [{ tenantId: DEMO_TENANT, clientId: DEMO_APP.clientId, secrets: [DEMO_APP.secret], certificatePems: [], federatedCredentials: [], roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"] }],
+    apps: [
+      {
+        tenantId: DEMO_TENANT,
+        clientId: DEMO_APP.clientId,
+        secrets: [DEMO_APP.secret],
+        certificatePems: [],
+        federatedCredentials: [],
+        roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"],
+      },
+    ],
   };
 }
 

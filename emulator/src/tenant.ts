@@ -28,7 +28,9 @@ export interface GroundTruth {
 
 /** The digest `groundTruth` reports, for the same computation over delivered record ids. */
 export function digestRecordIds(ids: Iterable<string>): string {
-  return createHash("sha256").update([...ids].sort().join("\n")).digest("hex");
+  return createHash("sha256")
+    .update([...ids].sort().join("\n"))
+    .digest("hex");
 }
 
 /** One emulated tenant: its content timelines, subscriptions, request budget and fault dice. */

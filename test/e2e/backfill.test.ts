@@ -10,7 +10,12 @@ describe("auditfeed backfill", () => {
   it("should deliver everything since the given time once, with progress lines when not on a terminal, and add nothing when repeated", async () => {
     const directory = await temporaryDirectory();
     const now = new Date("2026-11-20T12:00:00Z");
-    const emulator = await startEmulator({ seed: 9, now, freezeClock: true, tenants: [{ ...demoTenant(), historyHours: 30, faults: { duplicateRecordRate: 0.05 } }] });
+    const emulator = await startEmulator({
+      seed: 9,
+      now,
+      freezeClock: true,
+      tenants: [{ ...demoTenant(), historyHours: 30, faults: { duplicateRecordRate: 0.05 } }],
+    });
     try {
       const env = collectorEnvironment(emulator, directory.path, { AUDITFEED_LOOKBACK: "1h" });
       const first = runCli(["once"], env);

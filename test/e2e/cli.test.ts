@@ -25,7 +25,8 @@ describe("auditfeed command line", () => {
   it("should document every option with its flag and environment variable", async () => {
     const { code, stdout } = await cli(["once", "--help"]);
     expect(code).toBe(0);
-    for (const text of ["--tenant-id", "AUDITFEED_TENANT_ID", "--cloud", "AUDITFEED_CLIENT_SECRET", "--lookback", "AUDITFEED_STATE"]) expect(stdout).toContain(text);
+    for (const text of ["--tenant-id", "AUDITFEED_TENANT_ID", "--cloud", "AUDITFEED_CLIENT_SECRET", "--lookback", "AUDITFEED_STATE"])
+      expect(stdout).toContain(text);
   });
 
   it("should refuse a missing or invalid configuration with exit 2, naming each field and the fix", async () => {
@@ -56,7 +57,9 @@ describe("auditfeed command line", () => {
     }
   });
 
-  const oldNode = ["/usr/local/bin/node", "/usr/bin/node"].find((path) => existsSync(path) && Number(execFileSync(path, ["-p", "process.versions.node.split('.')[0]"]).toString()) < 24);
+  const oldNode = ["/usr/local/bin/node", "/usr/bin/node"].find(
+    (path) => existsSync(path) && Number(execFileSync(path, ["-p", "process.versions.node.split('.')[0]"]).toString()) < 24,
+  );
   it.skipIf(oldNode === undefined)("should tell a user on an old Node how to run it instead of failing on syntax", () => {
     let failure: { status: number; stderr: Buffer } | undefined;
     try {

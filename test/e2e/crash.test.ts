@@ -5,7 +5,17 @@ import { readDeliveredRecords, type DeliveredRecords } from "../../collector/src
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
 import { Random } from "../../emulator/src/random.ts";
-import { collectorEnvironment, committedCursors, logEntries, pollUntil, runCli, segmentBytes, temporaryDirectory, type CliRun, type CommittedCursor } from "./harness.ts";
+import {
+  collectorEnvironment,
+  committedCursors,
+  logEntries,
+  pollUntil,
+  runCli,
+  segmentBytes,
+  temporaryDirectory,
+  type CliRun,
+  type CommittedCursor,
+} from "./harness.ts";
 
 /**
  * `kill -9` at random instants while `auditfeed run` delivers a backlog of more than 100,000 events, restarting each
@@ -93,11 +103,15 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
     /** Watches the sink from the child's start; resolves once it has grown past the lowest size seen (after recovery's cut). */
     const watchGrowth = (onLowest: (bytes: number) => void): Promise<boolean> => {
       let lowest = Infinity;
-      return pollUntil(async () => {
-        const bytes = await segmentBytes(events);
-        if (bytes < lowest) onLowest((lowest = bytes));
-        return bytes > lowest;
-      }, 30_000, 5);
+      return pollUntil(
+        async () => {
+          const bytes = await segmentBytes(events);
+          if (bytes < lowest) onLowest((lowest = bytes));
+          return bytes > lowest;
+        },
+        30_000,
+        5,
+      );
     };
 
     for (let index = 0; index < KILLS; index++) {

@@ -13,7 +13,10 @@ interface LogLine {
 }
 
 const parseLogs = (stderr: string): LogLine[] =>
-  stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as LogLine);
+  stderr
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as LogLine);
 
 /** What a user sees from `auditfeed once` (the Container Apps Job's command) when the tenant is not right. */
 describe("auditfeed once against a misconfigured tenant", () => {

@@ -68,7 +68,10 @@ export async function segmentBytes(directory: string): Promise<number> {
   let total = 0;
   for (const name of await readdir(directory).catch(() => [])) {
     if (!name.endsWith(".ndjson")) continue;
-    total += await stat(join(directory, name)).then((found) => found.size, () => 0);
+    total += await stat(join(directory, name)).then(
+      (found) => found.size,
+      () => 0,
+    );
   }
   return total;
 }

@@ -65,7 +65,9 @@ describe("a poisoned contentUri on another host", () => {
 
   it("should report the refused blobs and keep them pending, naming the host", () => {
     expect(failed).toBeGreaterThan(0);
-    const refusals = logs.map((line) => JSON.parse(line) as { msg: string; error?: { code?: string; message?: string } }).filter((entry) => entry.error?.code === "AF_ERR_UNTRUSTED_URL");
+    const refusals = logs
+      .map((line) => JSON.parse(line) as { msg: string; error?: { code?: string; message?: string } })
+      .filter((entry) => entry.error?.code === "AF_ERR_UNTRUSTED_URL");
     expect(refusals.length).toBe(failed);
     expect(refusals[0]?.error?.message).toContain("localhost");
   });

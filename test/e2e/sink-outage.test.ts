@@ -89,7 +89,11 @@ describe("the file sink failing for a while", () => {
     events = join(directory.path, "events");
     run = runCli(
       ["run"],
-      collectorEnvironment(emulator, directory.path, { AUDITFEED_LOOKBACK: `${LOOKBACK_MS / HOUR}h`, AUDITFEED_POLL_INTERVAL: `${POLL_INTERVAL_MS / 1000}s`, AUDITFEED_LOG_LEVEL: "debug" }),
+      collectorEnvironment(emulator, directory.path, {
+        AUDITFEED_LOOKBACK: `${LOOKBACK_MS / HOUR}h`,
+        AUDITFEED_POLL_INTERVAL: `${POLL_INTERVAL_MS / 1000}s`,
+        AUDITFEED_LOG_LEVEL: "debug",
+      }),
     );
     const pid = run.child.pid as number;
 
@@ -121,11 +125,15 @@ describe("the file sink failing for a while", () => {
     // The directory is back: the next retry recovers it and delivers the backlog.
     await rm(events);
     await rename(`${events}-away`, events);
-    const recovered = await pollUntil(() => {
-      const log = logEntries(run.stderr());
-      const lastFailure = log.findLastIndex((entry) => entry["msg"] === CYCLE_FAILED);
-      return log.slice(lastFailure + 1).filter((entry) => entry["msg"] === CYCLE_FINISHED).length === CONTENT_TYPES.length;
-    }, 2 * POLL_INTERVAL_MS + 60_000, 100);
+    const recovered = await pollUntil(
+      () => {
+        const log = logEntries(run.stderr());
+        const lastFailure = log.findLastIndex((entry) => entry["msg"] === CYCLE_FAILED);
+        return log.slice(lastFailure + 1).filter((entry) => entry["msg"] === CYCLE_FINISHED).length === CONTENT_TYPES.length;
+      },
+      2 * POLL_INTERVAL_MS + 60_000,
+      100,
+    );
     expect(recovered, tail()).toBe(true);
 
     run.child.kill("SIGTERM");

@@ -23,7 +23,25 @@ describe("auditfeed emulate", () => {
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const [code] = (await once(child, "exit")) as [number];
     expect(code).toBe(0);
-    for (const flag of ["--seed", "--now", "--page-size", "--rate", "--history-hours", "--subscribed", "--audit-off", "--requests-per-minute", "--late-blob-rate", "--duplicate-record-rate", "--in-order", "--expired-blob-rate", "--transient-error-rate", "--throttle-rate", "--slow-response-ms", "--poison-content-uri", "--first-data-delay-minutes"]) {
+    for (const flag of [
+      "--seed",
+      "--now",
+      "--page-size",
+      "--rate",
+      "--history-hours",
+      "--subscribed",
+      "--audit-off",
+      "--requests-per-minute",
+      "--late-blob-rate",
+      "--duplicate-record-rate",
+      "--in-order",
+      "--expired-blob-rate",
+      "--transient-error-rate",
+      "--throttle-rate",
+      "--slow-response-ms",
+      "--poison-content-uri",
+      "--first-data-delay-minutes",
+    ]) {
       expect(output).toContain(flag);
     }
   });
@@ -45,7 +63,9 @@ describe("auditfeed emulate", () => {
         disableInstanceDiscovery: true,
       });
       const token = await credential.getToken(field(output, "Scope"));
-      const res = await request(`${field(output, "Management API")}/subscriptions/content?contentType=Audit.Exchange`, { headers: { authorization: `Bearer ${token.token}` } });
+      const res = await request(`${field(output, "Management API")}/subscriptions/content?contentType=Audit.Exchange`, {
+        headers: { authorization: `Bearer ${token.token}` },
+      });
       expect(res.statusCode).toBe(200);
       expect(((await res.body.json()) as unknown[]).length).toBeGreaterThan(0);
     } finally {

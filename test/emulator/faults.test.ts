@@ -38,7 +38,13 @@ describe("faults", () => {
     emulator = await startTrusted({
       pageSize: 1000,
       tenants: [
-        tenant(TENANTS.messy, clientId(1), { lateBlobRate: 0.3, lateBlobDelayMinutes: 60, duplicateRecordRate: 0.2, expiredBlobRate: 0.2, poisonContentUri: "https://poison.invalid" }),
+        tenant(TENANTS.messy, clientId(1), {
+          lateBlobRate: 0.3,
+          lateBlobDelayMinutes: 60,
+          duplicateRecordRate: 0.2,
+          expiredBlobRate: 0.2,
+          poisonContentUri: "https://poison.invalid",
+        }),
         tenant(TENANTS.transient, clientId(2), { transientErrorRate: 1 }),
         tenant(TENANTS.throttled, clientId(3), { throttleRate: 1 }),
         tenant(TENANTS.budget, clientId(4), {}, { requestsPerMinute: 3 }),
@@ -98,9 +104,14 @@ describe("faults", () => {
 
   it("should put records out of order within blobs by default, and in order when outOfOrder is false", async () => {
     const sorted = async (tenantId: string) => {
-      const { descriptors } = await feed(tenantId).listAll("Audit.Exchange", { startTime: apiTime(new Date(FIXED_NOW.getTime() - HOUR)), endTime: apiTime(FIXED_NOW) });
+      const { descriptors } = await feed(tenantId).listAll("Audit.Exchange", {
+        startTime: apiTime(new Date(FIXED_NOW.getTime() - HOUR)),
+        endTime: apiTime(FIXED_NOW),
+      });
       // By content id, never the contentUri: some point at the poisoned host, which must not be contacted.
-      const blobs = await Promise.all(descriptors.map(async (d) => (await feed(tenantId).call(`${feed(tenantId).root}/audit/${d.contentId}`)).json as AuditRecord[]));
+      const blobs = await Promise.all(
+        descriptors.map(async (d) => (await feed(tenantId).call(`${feed(tenantId).root}/audit/${d.contentId}`)).json as AuditRecord[]),
+      );
       const usable = blobs.filter((records) => Array.isArray(records));
       return usable.map((records) => records.every((r, i) => i === 0 || (records[i - 1]?.CreationTime ?? "") <= (r.CreationTime ?? "")));
     };
@@ -111,7 +122,9 @@ describe("faults", () => {
   it("should make a new subscription wait firstDataDelayMinutes for its first blob", async () => {
     const client = feed(TENANTS.delayed);
     expect((await client.start("Audit.Exchange")).status).toBe(200);
-    expect((await client.listAll("Audit.Exchange", { startTime: apiTime(new Date(FIXED_NOW.getTime() - 23 * HOUR)), endTime: apiTime(FIXED_NOW) })).descriptors).toEqual([]);
+    expect(
+      (await client.listAll("Audit.Exchange", { startTime: apiTime(new Date(FIXED_NOW.getTime() - 23 * HOUR)), endTime: apiTime(FIXED_NOW) })).descriptors,
+    ).toEqual([]);
     emulator.clock.advance(13 * HOUR);
     try {
       const { descriptors } = await client.listAll("Audit.Exchange");
@@ -138,7 +151,9 @@ describe("faults", () => {
     expect(tooMany.length).toBeGreaterThan(0);
     for (const a of forbidden) expect(a.headers["retry-after"]).toBeUndefined();
     for (const a of tooMany) expect(Number(a.headers["retry-after"])).toBeGreaterThan(0);
-    expect(forbidden[0]?.json).toEqual({ error: { code: "AF429", message: "Too many requests. Method=ListSubscriptions, PublisherId=00000000-0000-0000-0000-000000000000" } });
+    expect(forbidden[0]?.json).toEqual({
+      error: { code: "AF429", message: "Too many requests. Method=ListSubscriptions, PublisherId=00000000-0000-0000-0000-000000000000" },
+    });
   });
 
   it("should throttle a tenant over its per-minute request budget, naming the PublisherIdentifier", async () => {

@@ -14,7 +14,16 @@ function options(seed: number): EmulatorOptions {
     tenants: [
       {
         tenantId: DEMO_TENANT,
-        apps: [{ tenantId: DEMO_TENANT, clientId: DEMO_APP.clientId, secrets: [DEMO_APP.secret], certificatePems: [], federatedCredentials: [], roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"] }],
+        apps: [
+          {
+            tenantId: DEMO_TENANT,
+            clientId: DEMO_APP.clientId,
+            secrets: [DEMO_APP.secret],
+            certificatePems: [],
+            federatedCredentials: [],
+            roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"],
+          },
+        ],
         eventsPerHour: { "Audit.AzureActiveDirectory": 90, "Audit.Exchange": 120, "Audit.SharePoint": 60, "Audit.General": 30, "DLP.All": 15 },
         recordsPerBlob: 15,
         historyHours: 60,
@@ -133,8 +142,17 @@ describe("timeline", () => {
 
   it("should list blobs with strictly increasing contentCreated and find each by its creation time", () => {
     const timeline = new Timeline({
-      contentType: "Audit.General", key: 9, originMs: 1_000_000, eventsPerHour: 3600, recordsPerBlob: 10,
-      lateBlobRate: 0, lateBlobDelayMs: 0, duplicateRecordRate: 0, outOfOrder: true, expiredBlobRate: 0, poisoned: false,
+      contentType: "Audit.General",
+      key: 9,
+      originMs: 1_000_000,
+      eventsPerHour: 3600,
+      recordsPerBlob: 10,
+      lateBlobRate: 0,
+      lateBlobDelayMs: 0,
+      duplicateRecordRate: 0,
+      outOfOrder: true,
+      expiredBlobRate: 0,
+      poisoned: false,
     });
     const blobs = [...timeline.listable(1_000_000, 1_000_000 + HOUR, 1_000_000 + HOUR)];
     expect(blobs.length).toBe(360);

@@ -39,7 +39,15 @@ const expiredCert = createClientCertificate("auditfeed-expired", {
 });
 
 function app(clientId: string, overrides: Partial<AppRegistration> = {}): AppRegistration {
-  return { tenantId: TENANT, clientId, secrets: [], certificatePems: [], federatedCredentials: [], roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"], ...overrides };
+  return {
+    tenantId: TENANT,
+    clientId,
+    secrets: [],
+    certificatePems: [],
+    federatedCredentials: [],
+    roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"],
+    ...overrides,
+  };
 }
 
 interface Authority {
@@ -118,7 +126,9 @@ describe("emulator identity provider", () => {
       app(SECRET_APP, { secrets: [SECRET] }),
       app(CERT_APP, { certificatePems: [registeredCert.certPem, expiredCert.certPem], roles: ["ActivityFeed.Read"] }),
       app(FEDERATED_APP, {
-        federatedCredentials: [{ issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, subject: MI_PRINCIPAL_ID, audiences: ["api://AzureADTokenExchange"] }],
+        federatedCredentials: [
+          { issuer: `https://login.microsoftonline.com/${TENANT}/v2.0`, subject: MI_PRINCIPAL_ID, audiences: ["api://AzureADTokenExchange"] },
+        ],
       }),
     ],
     managedIdentities: [{ clientId: MI_CLIENT_ID, principalId: MI_PRINCIPAL_ID, tenantId: TENANT }],
@@ -276,7 +286,15 @@ describe("emulator identity provider", () => {
     }
     function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
       const now = Math.floor(Date.now() / 1000);
-      return { aud: `${authority.baseUrl}/${TENANT}/oauth2/v2.0/token`, iss: CERT_APP, sub: CERT_APP, jti: randomUUID(), nbf: now, exp: now + 600, ...overrides };
+      return {
+        aud: `${authority.baseUrl}/${TENANT}/oauth2/v2.0/token`,
+        iss: CERT_APP,
+        sub: CERT_APP,
+        jti: randomUUID(),
+        nbf: now,
+        exp: now + 600,
+        ...overrides,
+      };
     }
 
     it("should accept an RS256 assertion that names its certificate by the SHA-1 x5t", async () => {
@@ -360,7 +378,9 @@ describe("emulator identity provider", () => {
 
         workloadApp.federatedCredentials = [{ issuer, subject: "system:serviceaccount:other:pod", audiences: ["api://AzureADTokenExchange"] }];
         await expect(
-          new WorkloadIdentityCredential({ tenantId: TENANT, clientId: workloadApp.clientId, tokenFilePath: tokenFile, ...credentialOptions() }).getToken(SCOPE),
+          new WorkloadIdentityCredential({ tenantId: TENANT, clientId: workloadApp.clientId, tokenFilePath: tokenFile, ...credentialOptions() }).getToken(
+            SCOPE,
+          ),
         ).rejects.toThrow(/AADSTS700213/);
       } finally {
         provider.apps.splice(provider.apps.indexOf(workloadApp), 1);
@@ -384,7 +404,9 @@ describe("emulator identity provider", () => {
     it("should reject a token whose claims were changed after signing", () => {
       const [header, payload, signature] = valid.split(".");
       const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
-      const forged = Buffer.from(JSON.stringify({ ...claims, roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"] })).toString("base64url");
+      const forged = Buffer.from(JSON.stringify({ ...claims, roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"] })).toString(
+        "base64url",
+      );
       expect(provider.verifyBearer(`Bearer ${header}.${forged}.${signature}`)).toEqual({ ok: false, reason: "bad-signature" });
     });
 

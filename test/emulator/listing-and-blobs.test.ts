@@ -18,7 +18,16 @@ describe("content listing and blob retrieval", () => {
       tenants: [
         {
           tenantId: DEMO_TENANT,
-          apps: [{ tenantId: DEMO_TENANT, clientId: DEMO_APP.clientId, secrets: [DEMO_APP.secret], certificatePems: [], federatedCredentials: [], roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"] }],
+          apps: [
+            {
+              tenantId: DEMO_TENANT,
+              clientId: DEMO_APP.clientId,
+              secrets: [DEMO_APP.secret],
+              certificatePems: [],
+              federatedCredentials: [],
+              roles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"],
+            },
+          ],
           eventsPerHour: { "Audit.AzureActiveDirectory": 200, "Audit.Exchange": 200, "Audit.SharePoint": 200, "Audit.General": 200, "DLP.All": 200 },
           recordsPerBlob: 20,
           historyHours: 9 * 24,
@@ -155,7 +164,10 @@ describe("content listing and blob retrieval", () => {
       const expired = await feed.call(descriptor.contentUri);
       expect(expired.status).toBe(400);
       expect(expired.json).toEqual({
-        error: { code: "AF20051", message: `Content requested with the key ${descriptor.contentId} has already expired. Content older than 7 days cannot be retrieved.` },
+        error: {
+          code: "AF20051",
+          message: `Content requested with the key ${descriptor.contentId} has already expired. Content older than 7 days cannot be retrieved.`,
+        },
       });
     } finally {
       emulator.clock.set(FIXED_NOW);

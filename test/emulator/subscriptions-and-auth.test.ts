@@ -97,7 +97,10 @@ describe("subscriptions and authorization", () => {
     const answer = await client.start("DLP.All");
     expect(answer.status).toBe(401);
     expect(answer.json).toEqual({
-      error: { code: "AF10001", message: "The permission set (ActivityFeed.Read) sent in the request does not include the expected permission ActivityFeed.ReadDlp." },
+      error: {
+        code: "AF10001",
+        message: "The permission set (ActivityFeed.Read) sent in the request does not include the expected permission ActivityFeed.ReadDlp.",
+      },
     });
   });
 
@@ -107,7 +110,9 @@ describe("subscriptions and authorization", () => {
       const client = new FeedClient(emulator, OTHER_TENANT, await tokenFor(emulator, OTHER_TENANT, other.clientId, "s3cret"));
       for (const answer of [await client.subscriptions(), await client.content("Audit.Exchange")]) {
         expect(answer.status).toBe(401);
-        expect(answer.json).toEqual({ error: { code: "AF10001", message: "The permission set () sent in the request does not include the expected permission ActivityFeed.Read." } });
+        expect(answer.json).toEqual({
+          error: { code: "AF10001", message: "The permission set () sent in the request does not include the expected permission ActivityFeed.Read." },
+        });
       }
     } finally {
       other.roles = ["ActivityFeed.Read"];
@@ -119,8 +124,12 @@ describe("subscriptions and authorization", () => {
     const answer = await client.call(`${client.root}/subscriptions/start?contentType=Audit.General&PublisherIdentifier=${QUIET_TENANT}`, "POST");
     expect(answer.status).toBe(400);
     const { code, message } = (answer.json as { error: { code: string; message: string } }).error;
-    expect(code).toMatch(/^StartSubscription \[CorrId=[0-9a-f-]{36}\]\[TenantId=0d0d0d0d-2222-4333-8444-555555555555,ContentType=Audit\.General,ApplicationId=0d0d0d0d-0000-4000-8000-00000000000a,PublisherId=0d0d0d0d-2222-4333-8444-555555555555\]\[AppId$/);
-    expect(message).toMatch(/^=0d0d0d0d-0000-4000-8000-00000000000a\] failed\. Exception: Microsoft\.Office\.Compliance\.Audit\.DataServiceException: Tenant 0d0d0d0d-2222-4333-8444-555555555555 does not exist\.\r\n {3}at /);
+    expect(code).toMatch(
+      /^StartSubscription \[CorrId=[0-9a-f-]{36}\]\[TenantId=0d0d0d0d-2222-4333-8444-555555555555,ContentType=Audit\.General,ApplicationId=0d0d0d0d-0000-4000-8000-00000000000a,PublisherId=0d0d0d0d-2222-4333-8444-555555555555\]\[AppId$/,
+    );
+    expect(message).toMatch(
+      /^=0d0d0d0d-0000-4000-8000-00000000000a\] failed\. Exception: Microsoft\.Office\.Compliance\.Audit\.DataServiceException: Tenant 0d0d0d0d-2222-4333-8444-555555555555 does not exist\.\r\n {3}at /,
+    );
   });
 
   it("should send the virtual clock in the Date header", async () => {
@@ -134,6 +143,13 @@ describe("subscriptions and authorization", () => {
   it("should record every request with its operation, status, tenant and PublisherIdentifier", async () => {
     await feed.call(`${feed.root}/subscriptions/list?PublisherIdentifier=${DEMO_TENANT}`);
     const last = emulator.requests.at(-1);
-    expect(last).toMatchObject({ method: "GET", op: "list-subscriptions", status: 200, hadBearer: true, tenantId: DEMO_TENANT, publisherIdentifier: DEMO_TENANT });
+    expect(last).toMatchObject({
+      method: "GET",
+      op: "list-subscriptions",
+      status: 200,
+      hadBearer: true,
+      tenantId: DEMO_TENANT,
+      publisherIdentifier: DEMO_TENANT,
+    });
   });
 });

@@ -65,4 +65,3 @@ describe("tls", () => {
     expect(new Date(cert.validTo).toISOString()).toBe(notAfter.toISOString());
   });
 });
-

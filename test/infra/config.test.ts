@@ -60,9 +60,15 @@ describe("parseStackConfig", () => {
 
   it.each([
     [{ tenantId: TENANT }, "auditfeed:customer is required: set it to a short lowercase name such as contoso with `pulumi config set customer <value>`."],
-    [{ customer: "Contoso-Pharma", tenantId: TENANT }, 'auditfeed:customer must be 3 to 12 lowercase letters or digits starting with a letter (it prefixes Azure resource names); got "Contoso-Pharma". Set e.g. `pulumi config set customer contoso`.'],
+    [
+      { customer: "Contoso-Pharma", tenantId: TENANT },
+      'auditfeed:customer must be 3 to 12 lowercase letters or digits starting with a letter (it prefixes Azure resource names); got "Contoso-Pharma". Set e.g. `pulumi config set customer contoso`.',
+    ],
     [{ customer: "contoso" }, "auditfeed:tenantId is required: set it to the customer's Entra tenant id (a GUID) with `pulumi config set tenantId <value>`."],
-    [{ ...minimal, tenantId: "contoso.onmicrosoft.com" }, 'auditfeed:tenantId must be a GUID such as 00000000-0000-0000-0000-000000000000; got "contoso.onmicrosoft.com".'],
+    [
+      { ...minimal, tenantId: "contoso.onmicrosoft.com" },
+      'auditfeed:tenantId must be a GUID such as 00000000-0000-0000-0000-000000000000; got "contoso.onmicrosoft.com".',
+    ],
     [{ ...minimal, cloud: "china" }, 'auditfeed:cloud must be one of commercial, gcc, gcchigh, dod; got "china".'],
     [{ ...minimal, credential: "password" }, 'auditfeed:credential must be one of federated, certificate, secret; got "password".'],
     [
@@ -75,9 +81,18 @@ describe("parseStackConfig", () => {
     ],
     [{ ...minimal, credentialRotationDays: "3" }, 'auditfeed:credentialRotationDays must be a whole number from 7 to 365; got "3".'],
     [{ ...minimal, globalReader: "yes" }, 'auditfeed:globalReader must be true or false; got "yes".'],
-    [{ ...minimal, contentTypes: '["Audit.Teams"]' }, "auditfeed:contentTypes has unknown content types Audit.Teams; choose from Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All."],
-    [{ ...minimal, contentTypes: "Audit.Exchange" }, "auditfeed:contentTypes must be a non-empty list of content types; set it with `pulumi config set --path 'contentTypes[0]' Audit.Exchange`."],
-    [{ ...minimal, schedule: "every 5 minutes" }, 'auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "*/5 * * * *"; got "every 5 minutes".'],
+    [
+      { ...minimal, contentTypes: '["Audit.Teams"]' },
+      "auditfeed:contentTypes has unknown content types Audit.Teams; choose from Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All.",
+    ],
+    [
+      { ...minimal, contentTypes: "Audit.Exchange" },
+      "auditfeed:contentTypes must be a non-empty list of content types; set it with `pulumi config set --path 'contentTypes[0]' Audit.Exchange`.",
+    ],
+    [
+      { ...minimal, schedule: "every 5 minutes" },
+      'auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "*/5 * * * *"; got "every 5 minutes".',
+    ],
     [{ ...minimal, sinkUrl: "http://siem.example" }, 'auditfeed:sinkUrl must be an https:// URL; got "http://siem.example".'],
     [{ ...minimal, tenantID: TENANT }, "auditfeed:tenantID is not a setting of this stack; remove it (known keys:"],
   ])("should refuse %j", (values, message) => {

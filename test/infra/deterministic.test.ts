@@ -25,7 +25,12 @@ describe("rotationWindow", () => {
     const b = rotationWindow(new Date("2026-12-02T23:59:59Z"), 30);
     const c = rotationWindow(new Date("2026-12-03T00:00:00Z"), 30);
     expect(b).toEqual(a);
-    expect(a).toEqual({ label: "2026-11-03", credentialEndDate: "2027-01-02T00:00:00Z", credentialEndEpochSeconds: Date.UTC(2027, 0, 2) / 1000, certificateValidityHours: 1440 });
+    expect(a).toEqual({
+      label: "2026-11-03",
+      credentialEndDate: "2027-01-02T00:00:00Z",
+      credentialEndEpochSeconds: Date.UTC(2027, 0, 2) / 1000,
+      certificateValidityHours: 1440,
+    });
     expect(c.label).toBe("2026-12-03");
   });
 
@@ -37,7 +42,10 @@ describe("rotationWindow", () => {
 describe("consent role resolution", () => {
   it("should request ActivityFeed roles always and Graph roles only when switched on", () => {
     expect(requestedApiRoles({ graphUserRead: false, graphUserDisable: false }).map((r) => r.roles)).toEqual([["ActivityFeed.Read", "ActivityFeed.ReadDlp"]]);
-    expect(requestedApiRoles({ graphUserRead: true, graphUserDisable: false })[1]).toMatchObject({ appId: "00000003-0000-0000-c000-000000000000", roles: ["User.Read.All"] });
+    expect(requestedApiRoles({ graphUserRead: true, graphUserDisable: false })[1]).toMatchObject({
+      appId: "00000003-0000-0000-c000-000000000000",
+      roles: ["User.Read.All"],
+    });
   });
 
   it("should name the API, the role and what exists when a role is missing", () => {

@@ -35,7 +35,17 @@ describe("Pulumi program loading", () => {
     );
     expect(report.types.filter((t) => t === "azure-native:keyvault:Secret")).toHaveLength(2);
     expect(Object.keys(report.outputs).sort()).toEqual(
-      ["clientId", "credential", "credentialExpiresAt", "grantedRoles", "jobName", "resourceGroupName", "servicePrincipalObjectId", "stateLocation", "tenantId"].sort(),
+      [
+        "clientId",
+        "credential",
+        "credentialExpiresAt",
+        "grantedRoles",
+        "jobName",
+        "resourceGroupName",
+        "servicePrincipalObjectId",
+        "stateLocation",
+        "tenantId",
+      ].sort(),
     );
     expect(report.outputs.tenantId?.value).toBe("7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d");
     expect(report.outputs.credential?.value).toBe("secret");

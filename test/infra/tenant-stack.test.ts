@@ -182,7 +182,9 @@ describe.each(CASES)("tenant stack, $mode credential in $cloud", ({ cloud, mode 
     expect(configuration).toMatchObject({ triggerType: "Schedule", scheduleTriggerConfig: { cronExpression: "*/5 * * * *", parallelism: 1 } });
     const container = (job?.template as { containers: Record<string, unknown>[] }).containers[0];
     expect(container?.command).toEqual(["auditfeed", "once"]);
-    const env = Object.fromEntries((container?.env as { name: string; value?: string; secretRef?: string }[]).map((e) => [e.name, e.value ?? `secretRef:${e.secretRef}`]));
+    const env = Object.fromEntries(
+      (container?.env as { name: string; value?: string; secretRef?: string }[]).map((e) => [e.name, e.value ?? `secretRef:${e.secretRef}`]),
+    );
     expect(env).toMatchObject({
       AUDITFEED_CLOUD: cloud,
       AUDITFEED_TENANT_ID: CUSTOMER_TENANT,
@@ -197,11 +199,15 @@ describe.each(CASES)("tenant stack, $mode credential in $cloud", ({ cloud, mode 
     const secrets = (configuration.secrets as { name: string; keyVaultUrl: string; identity: string }[]) ?? [];
     if (mode === "secret") {
       expect(env.AUDITFEED_CLIENT_SECRET).toBe("secretRef:client-secret");
-      expect(secrets).toEqual([{ name: "client-secret", keyVaultUrl: "https://vault.vault.azure.net/secrets/client-secret", identity: `${customer}-collector-identity-id` }]);
+      expect(secrets).toEqual([
+        { name: "client-secret", keyVaultUrl: "https://vault.vault.azure.net/secrets/client-secret", identity: `${customer}-collector-identity-id` },
+      ]);
     } else if (mode === "certificate") {
       expect(env.AUDITFEED_CERTIFICATE_PATH).toBe("/mnt/auditfeed-secrets/client-certificate.pem");
       expect(secrets.map((s) => s.name)).toEqual(["client-certificate"]);
-      expect(job?.template).toMatchObject({ volumes: [{ storageType: "Secret", secrets: [{ secretRef: "client-certificate", path: "client-certificate.pem" }] }] });
+      expect(job?.template).toMatchObject({
+        volumes: [{ storageType: "Secret", secrets: [{ secretRef: "client-certificate", path: "client-certificate.pem" }] }],
+      });
     } else {
       expect(secrets).toEqual([]);
       expect(env.AUDITFEED_CLIENT_SECRET).toBeUndefined();
@@ -226,10 +232,19 @@ describe("tenant stack, least privilege and options", () => {
     const { customer } = await deploy({ credential: "secret" });
     const assignments = inputsOf(customer, "azure-native:authorization:RoleAssignment");
     expect(assignments.map((a) => [a.scope, a.roleDefinitionId, a.principalType]).sort()).toEqual([
-      [`${customer}-collector-state-id`, `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe`, "ServicePrincipal"],
-      [`${customer}kv-id`, `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`, "ServicePrincipal"],
+      [
+        `${customer}-collector-state-id`,
+        `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe`,
+        "ServicePrincipal",
+      ],
+      [
+        `${customer}kv-id`,
+        `/subscriptions/${SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+        "ServicePrincipal",
+      ],
     ]);
-    for (const assignment of assignments) expect(assignment.roleAssignmentName).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const assignment of assignments)
+      expect(assignment.roleAssignmentName).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const [account] = inputsOf(customer, "azure-native:storage:StorageAccount");
     expect(account).toMatchObject({ allowSharedKeyAccess: false, allowBlobPublicAccess: false });
     const [vault] = inputsOf(customer, "azure-native:keyvault:Vault");
@@ -252,7 +267,9 @@ describe("tenant stack, least privilege and options", () => {
     const read = await deploy({});
     expect(ofType(read.captured, "azuread:index/servicePrincipal:ServicePrincipal").map((c) => c.name)).toEqual([`${read.customer}-access-sp`]);
     const provisioned = await deploy({ provisionManagementApiServicePrincipal: "true" });
-    const microsoft = ofType(provisioned.captured, "azuread:index/servicePrincipal:ServicePrincipal").find((c) => c.props.clientId === "c5393580-f805-4401-95e8-94b7a6ef2fc2");
+    const microsoft = ofType(provisioned.captured, "azuread:index/servicePrincipal:ServicePrincipal").find(
+      (c) => c.props.clientId === "c5393580-f805-4401-95e8-94b7a6ef2fc2",
+    );
     expect(microsoft?.opts.retainOnDelete).toBe(true);
     expect(microsoft?.props.useExisting).toBe(true);
   });

@@ -150,7 +150,9 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
   checkRange(problems, raw("overlap"), overlapMs, 0, MAX_LOOKBACK_MS, "use 0 to 7d; 24h finds blobs that are listed late");
   checkRange(problems, raw("dedupeHorizon"), dedupeHorizonMs, HOUR_MS, 90 * DAY_MS, "use 1h to 90d; 8d covers the API's 7-day listing window");
   if (dedupeHorizonMs < overlapMs) {
-    problems.push(`dedupeHorizon (${dedupeHorizonMs / HOUR_MS}h) is shorter than overlap (${overlapMs / HOUR_MS}h): records re-listed in the overlap would be delivered twice. Raise dedupeHorizon or lower overlap.`);
+    problems.push(
+      `dedupeHorizon (${dedupeHorizonMs / HOUR_MS}h) is shorter than overlap (${overlapMs / HOUR_MS}h): records re-listed in the overlap would be delivered twice. Raise dedupeHorizon or lower overlap.`,
+    );
   }
   const pollIntervalMs = field("pollInterval", parseDuration, defaults.pollIntervalMs);
   checkRange(problems, raw("pollInterval"), pollIntervalMs, 10_000, DAY_MS, "use 10s to 24h");
@@ -158,7 +160,9 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
   // infra/ already hands the job an azblob:// location; taken as a path it would put state in the container's throwaway
   // disk and every run would deliver its look-back again. Refuse it until the Blob state store exists.
   if (state !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(state.text)) {
-    problems.push(`${state.where} is ${JSON.stringify(state.text)}: state in Azure Blob storage is not available in this version of the collector. Give a local file path on a persistent volume.`);
+    problems.push(
+      `${state.where} is ${JSON.stringify(state.text)}: state in Azure Blob storage is not available in this version of the collector. Give a local file path on a persistent volume.`,
+    );
   }
   const sinkKind = field("sink", (text) => parseChoice(text, ["file", "stdout"] as const), "file");
   const defaultSink = defaults.sink.kind === "file" ? defaults.sink : undefined;
@@ -214,7 +218,9 @@ function credentialFrom(
   } else if (certificate !== undefined) {
     kind = "certificate";
   } else {
-    problems.push(`credential is missing: set ${whereToSet("credential")} to one of ${CREDENTIAL_KINDS.join(", ")}, or give a client secret (AUDITFEED_CLIENT_SECRET) or a certificate (--certificate-path).`);
+    problems.push(
+      `credential is missing: set ${whereToSet("credential")} to one of ${CREDENTIAL_KINDS.join(", ")}, or give a client secret (AUDITFEED_CLIENT_SECRET) or a certificate (--certificate-path).`,
+    );
   }
   switch (kind) {
     case "secret":
@@ -223,12 +229,15 @@ function credentialFrom(
     case "certificate": {
       const certificatePath = path("certificatePath", "");
       if (certificate === undefined) problems.push(`The certificate credential needs a PEM file: set ${whereToSet("certificatePath")}.`);
-      else if (!existsSync(certificatePath)) problems.push(`${certificate.where} names ${certificatePath}, which does not exist: give the PEM file holding the certificate and its private key.`);
+      else if (!existsSync(certificatePath))
+        problems.push(`${certificate.where} names ${certificatePath}, which does not exist: give the PEM file holding the certificate and its private key.`);
       return { kind, certificatePath };
     }
     case "federated": {
       if (raw("managedIdentityUrl") !== undefined && !env["IDENTITY_HEADER"]) {
-        problems.push(`${raw("managedIdentityUrl")?.where} needs IDENTITY_HEADER beside it (the secret the managed identity endpoint expects, as Container Apps sets it; \`auditfeed emulate\` prints the emulator's).`);
+        problems.push(
+          `${raw("managedIdentityUrl")?.where} needs IDENTITY_HEADER beside it (the secret the managed identity endpoint expects, as Container Apps sets it; \`auditfeed emulate\` prints the emulator's).`,
+        );
       }
       const identity = raw("managedIdentityClientId");
       if (identity === undefined) return { kind };
@@ -238,7 +247,9 @@ function credentialFrom(
     }
     case "workload-identity":
       if (!env["AZURE_FEDERATED_TOKEN_FILE"]) {
-        problems.push("The workload-identity credential needs AZURE_FEDERATED_TOKEN_FILE, which the AKS workload identity webhook sets: enable workload identity on the pod, or choose another credential.");
+        problems.push(
+          "The workload-identity credential needs AZURE_FEDERATED_TOKEN_FILE, which the AKS workload identity webhook sets: enable workload identity on the pod, or choose another credential.",
+        );
       }
       return { kind };
     case undefined:
@@ -277,7 +288,10 @@ function readConfigFile(filePath: string, where: string, problems: string[]): Fi
 }
 
 function parseContentTypes(text: string): Parsed<ContentType[]> {
-  const names = text.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const names = text
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => name !== "");
   const chosen: ContentType[] = [];
   for (const name of names) {
     const parsed = parseChoice(name, CONTENT_TYPES);

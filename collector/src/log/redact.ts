@@ -12,11 +12,7 @@ const SAS_SIGNATURE = /([?&]sig=)[^&\s"']+/gi;
 const PEM_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
 
 export function redactText(text: string): string {
-  return text
-    .replace(PEM_KEY, REDACTED)
-    .replace(JWT, REDACTED)
-    .replace(BEARER, `$1${REDACTED}`)
-    .replace(SAS_SIGNATURE, `$1${REDACTED}`);
+  return text.replace(PEM_KEY, REDACTED).replace(JWT, REDACTED).replace(BEARER, `$1${REDACTED}`).replace(SAS_SIGNATURE, `$1${REDACTED}`);
 }
 
 /** A deep copy of `value` that is safe to log; the input is never mutated. Cycles become "[Circular]". */

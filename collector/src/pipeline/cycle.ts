@@ -114,7 +114,13 @@ export async function runCycle(
       continue;
     }
     const now = client.serverNow();
-    const plan = planWindows({ cursor: cursors[contentType], now, lookbackMs: settings.lookbackMs, overlapMs: settings.overlapMs, ...(options.since ? { since: options.since } : {}) });
+    const plan = planWindows({
+      cursor: cursors[contentType],
+      now,
+      lookbackMs: settings.lookbackMs,
+      overlapMs: settings.overlapMs,
+      ...(options.since ? { since: options.since } : {}),
+    });
     const previous = cursors[contentType];
     const cursor: ContentTypeCursor = {
       origin: plan.origin.toISOString(),
@@ -124,9 +130,13 @@ export async function runCycle(
     if (previous === undefined) firstCursors[contentType] = cursor;
     if (plan.gap) {
       report(contentType).gap = plan.gap;
-      log.error("Content created in this interval can no longer be listed (the API keeps 7 days); it was not collected. Use Purview audit search or the Graph audit query API to recover it.", {
-        gapStart: plan.gap.start.toISOString(), gapEnd: plan.gap.end.toISOString(),
-      });
+      log.error(
+        "Content created in this interval can no longer be listed (the API keeps 7 days); it was not collected. Use Purview audit search or the Graph audit query API to recover it.",
+        {
+          gapStart: plan.gap.start.toISOString(),
+          gapEnd: plan.gap.end.toISOString(),
+        },
+      );
     }
     try {
       const seen = new Map<string, ContentDescriptor>();
@@ -201,12 +211,20 @@ export async function runCycle(
     } catch (error) {
       if (isAuditfeedError(error) && error.code === "AF_ERR_CONTENT_GONE") {
         delivery.markExpired(descriptor);
-        logger.error("A listed blob could not be fetched any more; its records are lost to this collector.", { contentType: descriptor.contentType, contentId: descriptor.contentId, error });
+        logger.error("A listed blob could not be fetched any more; its records are lost to this collector.", {
+          contentType: descriptor.contentType,
+          contentId: descriptor.contentId,
+          error,
+        });
       } else if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_SINK")) {
         throw error;
       } else {
         report(descriptor.contentType).failed++;
-        logger.warn("Fetching a blob failed; it stays pending and is retried next cycle.", { contentType: descriptor.contentType, contentId: descriptor.contentId, error });
+        logger.warn("Fetching a blob failed; it stays pending and is retried next cycle.", {
+          contentType: descriptor.contentType,
+          contentId: descriptor.contentId,
+          error,
+        });
       }
     }
     progress.blobsDone++;
@@ -218,7 +236,10 @@ export async function runCycle(
   // Cursors move only as far as every blob before them is committed; one final commit records them.
   const advanced: Partial<Record<ContentType, ContentTypeCursor>> = {};
   for (const { contentType, cursor, end, pending } of listed) {
-    const stuck = pending.filter((descriptor) => !committed.has(descriptor.contentId)).map((descriptor) => descriptor.contentCreated).sort()[0];
+    const stuck = pending
+      .filter((descriptor) => !committed.has(descriptor.contentId))
+      .map((descriptor) => descriptor.contentCreated)
+      .sort()[0];
     const through = stuck !== undefined && new Date(stuck) < end ? new Date(stuck) : end;
     const next: ContentTypeCursor = { ...cursor, listedThrough: through.toISOString() };
     advanced[contentType] = next;

@@ -109,10 +109,12 @@ export async function* prefetchInOrder<S, T extends Sized>(
       const source = sources[index];
       if (channel === undefined || source === undefined) break;
       const chunks: AsyncIterable<T> = {
-        [Symbol.asyncIterator]: () => ({ next: async () => {
-          const pulled = await channel.pull();
-          return pulled.done ? { done: true, value: undefined } : { done: false, value: pulled.value };
-        } }),
+        [Symbol.asyncIterator]: () => ({
+          next: async () => {
+            const pulled = await channel.pull();
+            return pulled.done ? { done: true, value: undefined } : { done: false, value: pulled.value };
+          },
+        }),
       };
       yield { source, chunks };
       // The consumer is done with this source: whatever it left is not needed, and the next source may start.

@@ -7,8 +7,7 @@ import type { ContentTypeCursor } from "../state/store.ts";
 export const START_SPACING_MS = 15 * 60_000;
 
 export type SubscriptionState =
-  | { readonly ready: true; readonly startedAt?: Date }
-  | { readonly ready: false; readonly reason: string; readonly error?: unknown };
+  { readonly ready: true; readonly startedAt?: Date } | { readonly ready: false; readonly reason: string; readonly error?: unknown };
 
 /**
  * Makes sure every wanted content type has an enabled subscription, starting it at most once per 15 minutes across
@@ -32,7 +31,10 @@ export async function ensureSubscriptions(
     }
     const lastStart = cursors[contentType]?.subscriptionStartedAt;
     if (lastStart && now.getTime() - new Date(lastStart).getTime() < START_SPACING_MS) {
-      states.set(contentType, { ready: false, reason: `a start was requested at ${lastStart} and the API asks for 15 minutes between starts; it will be checked again next cycle` });
+      states.set(contentType, {
+        ready: false,
+        reason: `a start was requested at ${lastStart} and the API asks for 15 minutes between starts; it will be checked again next cycle`,
+      });
       continue;
     }
     try {

@@ -132,14 +132,21 @@ export class ApiTransport {
       }
       const error =
         failure === undefined
-          ? new AuditfeedError("AF_ERR_TRANSIENT", `The connection to the Management API failed while trying to ${options.context.operation}: ${describeNetworkError(networkError)}.`, { retryable: true, cause: networkError })
+          ? new AuditfeedError(
+              "AF_ERR_TRANSIENT",
+              `The connection to the Management API failed while trying to ${options.context.operation}: ${describeNetworkError(networkError)}.`,
+              { retryable: true, cause: networkError },
+            )
           : toAuditfeedError(failure, options.context);
       if (!error.retryable) throw error;
       const throttled = failure !== undefined && isThrottled(failure);
       const delayMs = Math.min(retry.maxRetryDelayInMs, retryAfterMs ?? backoffDelayMs(attempt, retry));
       const elapsedMs = Date.now() - firstAt;
       if (elapsedMs + delayMs > retry.maxElapsedInMs) {
-        throw new AuditfeedError(error.code, `${error.message} Gave up after ${attempt + 1} attempts over ${Math.round(elapsedMs / 1000)} s.`, { retryable: true, cause: error });
+        throw new AuditfeedError(error.code, `${error.message} Gave up after ${attempt + 1} attempts over ${Math.round(elapsedMs / 1000)} s.`, {
+          retryable: true,
+          cause: error,
+        });
       }
       attempt++;
       if (throttled) {

@@ -1,11 +1,5 @@
 /** The five content types of the Office 365 Management Activity API, in the order the collector works them. */
-export const CONTENT_TYPES = [
-  "Audit.AzureActiveDirectory",
-  "Audit.Exchange",
-  "Audit.SharePoint",
-  "Audit.General",
-  "DLP.All",
-] as const;
+export const CONTENT_TYPES = ["Audit.AzureActiveDirectory", "Audit.Exchange", "Audit.SharePoint", "Audit.General", "DLP.All"] as const;
 
 export type ContentType = (typeof CONTENT_TYPES)[number];
 

@@ -151,7 +151,10 @@ export class JsonArraySplitter {
 
   #finish(chunk: Uint8Array, start: number, end: number): string {
     const tail = chunk.subarray(start, end);
-    const text = this.#parts.length === 0 ? Buffer.from(tail.buffer, tail.byteOffset, tail.length).toString("utf8") : Buffer.concat([...this.#parts, tail]).toString("utf8");
+    const text =
+      this.#parts.length === 0
+        ? Buffer.from(tail.buffer, tail.byteOffset, tail.length).toString("utf8")
+        : Buffer.concat([...this.#parts, tail]).toString("utf8");
     this.#parts = [];
     this.#partBytes = 0;
     this.#position = "after-element";
@@ -161,7 +164,9 @@ export class JsonArraySplitter {
   #keep(part: Buffer): void {
     this.#partBytes += part.length;
     if (this.#partBytes > this.#maxElementBytes) {
-      throw new SyntaxError(`A JSON array element exceeds ${this.#maxElementBytes} bytes (at byte ${this.#offset}): the blob is malformed or an element is unterminated.`);
+      throw new SyntaxError(
+        `A JSON array element exceeds ${this.#maxElementBytes} bytes (at byte ${this.#offset}): the blob is malformed or an element is unterminated.`,
+      );
     }
     this.#parts.push(part);
   }

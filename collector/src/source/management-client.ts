@@ -202,5 +202,7 @@ function toDescriptor(item: unknown, expected: ContentType): ContentDescriptor {
 }
 
 function badResponse(what: string, detail: string): AuditfeedError {
-  return new AuditfeedError("AF_ERR_API_RESPONSE", `The Management API's ${what} is unusable: ${detail}. Retry later; report it if it persists.`, { retryable: true });
+  return new AuditfeedError("AF_ERR_API_RESPONSE", `The Management API's ${what} is unusable: ${detail}. Retry later; report it if it persists.`, {
+    retryable: true,
+  });
 }

@@ -15,18 +15,27 @@ export function trustExtraCa(caFile: string): void {
   try {
     text = readFileSync(caFile, "utf8");
   } catch (error) {
-    throw new AuditfeedError("AF_ERR_CONFIG", `The CA file ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}): give the path of a PEM CA certificate.`, { cause: error });
+    throw new AuditfeedError(
+      "AF_ERR_CONFIG",
+      `The CA file ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}): give the path of a PEM CA certificate.`,
+      { cause: error },
+    );
   }
   const certificates = text.match(PEM_CERTIFICATE) ?? [];
   for (const pem of certificates) {
     try {
       new X509Certificate(pem);
     } catch (error) {
-      throw new AuditfeedError("AF_ERR_CONFIG", `The CA file ${caFile} holds a certificate that does not parse: replace it with a valid PEM CA certificate.`, { cause: error });
+      throw new AuditfeedError("AF_ERR_CONFIG", `The CA file ${caFile} holds a certificate that does not parse: replace it with a valid PEM CA certificate.`, {
+        cause: error,
+      });
     }
   }
   if (certificates.length === 0) {
-    throw new AuditfeedError("AF_ERR_CONFIG", `The CA file ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificate in PEM form.`);
+    throw new AuditfeedError(
+      "AF_ERR_CONFIG",
+      `The CA file ${caFile} holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificate in PEM form.`,
+    );
   }
   setDefaultCACertificates([...getCACertificates("default"), ...certificates]);
 }

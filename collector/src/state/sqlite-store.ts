@@ -139,7 +139,7 @@ export class SqliteStateStore implements StateStore {
           if (!isContentType(contentType)) throw new TypeError(`State commit: cursor key "${contentType}" is not a content type.`);
           if (cursor !== undefined) upsertCursor(statements, contentType, cursor);
         }
-    });
+      });
     });
   }
 
@@ -203,10 +203,14 @@ export class SqliteStateStore implements StateStore {
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
       if (sqliteCode(error) === undefined) throw error;
-      throw new AuditfeedError("AF_ERR_STATE_WRITE", `Could not ${what} in ${this.#path}: ${(error as Error).message}. Check that the disk has space and is writable.`, {
-        retryable: true,
-        cause: error,
-      });
+      throw new AuditfeedError(
+        "AF_ERR_STATE_WRITE",
+        `Could not ${what} in ${this.#path}: ${(error as Error).message}. Check that the disk has space and is writable.`,
+        {
+          retryable: true,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -249,15 +253,11 @@ function sqliteCode(error: unknown): number | undefined {
 function prepareStatements(db: DatabaseSync): Statements {
   const placeholders = Array.from({ length: LOOKUP_CHUNK }, () => "?").join(", ");
   return {
-    insertBlob: db.prepare(
-      "INSERT OR REPLACE INTO blobs (content_id, content_type, expires_at, outcome, committed_at) VALUES (?, ?, ?, ?, ?)",
-    ),
+    insertBlob: db.prepare("INSERT OR REPLACE INTO blobs (content_id, content_type, expires_at, outcome, committed_at) VALUES (?, ?, ?, ?, ?)"),
     insertRecord: db.prepare(
       "INSERT INTO record_ids (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
     ),
-    upsertCursor: db.prepare(
-      "INSERT OR REPLACE INTO cursors (content_type, origin, listed_through, subscription_started_at) VALUES (?, ?, ?, ?)",
-    ),
+    upsertCursor: db.prepare("INSERT OR REPLACE INTO cursors (content_type, origin, listed_through, subscription_started_at) VALUES (?, ?, ?, ?)"),
     setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     deleteMeta: db.prepare("DELETE FROM meta WHERE key = ?"),
     findBlobs: db.prepare(`SELECT content_id FROM blobs WHERE content_id IN (${placeholders})`),

@@ -42,7 +42,9 @@ export const errors = {
   throttled403: (method: string, publisher: string) => apiError(403, "AF429", `Too many requests. Method=${method}, PublisherId=${publisher}`),
   /** The 429 form some collectors handle; Retry-After in seconds. */
   throttled429: (method: string, publisher: string, retryAfterSeconds: number) =>
-    apiError(429, "AF429", `Too many requests. Method=${method}, PublisherId=${publisher}`, { "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))) }),
+    apiError(429, "AF429", `Too many requests. Method=${method}, PublisherId=${publisher}`, {
+      "Retry-After": String(Math.max(1, Math.ceil(retryAfterSeconds))),
+    }),
 };
 
 export function errorBody(error: ApiError): string {

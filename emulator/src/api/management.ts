@@ -134,7 +134,8 @@ function decide(
   if (check.token.tid.toLowerCase() !== route.tenantId) return error(errors.tenantMismatch(route.tenantId, check.token.tid));
   if (tenant === undefined) return error(errors.tenantUnknown(route.tenantId));
   if (!check.token.roles.includes(READ)) return error(errors.permissionMissing(check.token.roles, READ));
-  if (req.method !== route.method) return { kind: "asp-net", status: 405, message: `The requested resource does not support http method '${req.method ?? ""}'.` };
+  if (req.method !== route.method)
+    return { kind: "asp-net", status: 405, message: `The requested resource does not support http method '${req.method ?? ""}'.` };
 
   const method = METHOD_NAMES[route.op];
   const budget = tenant.overBudget(Date.now());
@@ -265,4 +266,3 @@ async function send(context: ManagementContext, res: ServerResponse, reply: Repl
       return;
   }
 }
-

@@ -33,7 +33,9 @@ export class FaultScript {
 
   /** The reply for a request, consuming one use of the first matching rule. */
   take(op: Operation, contentType: ContentType | undefined): ScriptedReply | undefined {
-    const position = this.#rules.findIndex(({ rule }) => (rule.op === "any" || rule.op === op) && (rule.contentType === undefined || rule.contentType === contentType));
+    const position = this.#rules.findIndex(
+      ({ rule }) => (rule.op === "any" || rule.op === op) && (rule.contentType === undefined || rule.contentType === contentType),
+    );
     const entry = this.#rules[position];
     if (entry === undefined) return undefined;
     entry.remaining -= 1;

@@ -14,7 +14,23 @@ export interface RecordContext {
 type Fields = Record<string, unknown>;
 
 const FIRST = ["megan", "alex", "adele", "diego", "grady", "isaiah", "johanna", "lee", "lidia", "lynne", "miriam", "nestor", "patti", "pradeep", "henrietta"];
-const LAST = ["ortiz", "wilber", "vance", "siciliani", "archie", "langer", "lauridsen", "gu", "holloway", "robbins", "graham", "wilke", "fernandez", "gupta", "mueller"];
+const LAST = [
+  "ortiz",
+  "wilber",
+  "vance",
+  "siciliani",
+  "archie",
+  "langer",
+  "lauridsen",
+  "gu",
+  "holloway",
+  "robbins",
+  "graham",
+  "wilke",
+  "fernandez",
+  "gupta",
+  "mueller",
+];
 const DOMAIN = "fabrikam.com";
 const TENANT_DOMAIN = "fabrikam.onmicrosoft.com";
 const AGENTS = [
@@ -103,7 +119,10 @@ function azureActiveDirectory(ctx: RecordContext, random: Random): Fields {
         { Name: "RequestType", Value: random.pick(["OAuth2:Authorize", "OAuth2:Token", "Login:login"]) },
       ],
       ModifiedProperties: [],
-      Actor: [{ ID: who.objectId, Type: 0 }, { ID: who.upn, Type: 5 }],
+      Actor: [
+        { ID: who.objectId, Type: 0 },
+        { ID: who.upn, Type: 5 },
+      ],
       ActorContextId: ctx.tenantId,
       ActorIpAddress: ip,
       InterSystemsId: random.guid(),
@@ -122,13 +141,22 @@ function azureActiveDirectory(ctx: RecordContext, random: Random): Fields {
     ResultStatus: "Success",
     ObjectId: target.upn,
     AzureActiveDirectoryEventType: 1,
-    ExtendedProperties: [{ Name: "additionalDetails", Value: JSON.stringify({ UserType: "Member" }) }, { Name: "extendedAuditEventCategory", Value: "User" }],
+    ExtendedProperties: [
+      { Name: "additionalDetails", Value: JSON.stringify({ UserType: "Member" }) },
+      { Name: "extendedAuditEventCategory", Value: "User" },
+    ],
     ModifiedProperties: operation === "Add member to role." ? [{ Name: "Role.DisplayName", NewValue: "Global Reader", OldValue: "" }] : [],
-    Actor: [{ ID: who.upn, Type: 5 }, { ID: who.objectId, Type: 2 }],
+    Actor: [
+      { ID: who.upn, Type: 5 },
+      { ID: who.objectId, Type: 2 },
+    ],
     ActorContextId: ctx.tenantId,
     InterSystemsId: random.guid(),
     IntraSystemId: random.guid(),
-    Target: [{ ID: `User_${target.objectId}`, Type: 2 }, { ID: target.upn, Type: 5 }],
+    Target: [
+      { ID: `User_${target.objectId}`, Type: 2 },
+      { ID: target.upn, Type: 5 },
+    ],
     TargetContextId: ctx.tenantId,
   };
 }
@@ -156,12 +184,21 @@ function exchange(ctx: RecordContext, random: Random): Fields {
       MailboxGuid: random.guid(),
       MailboxOwnerSid: who.sid,
       MailboxOwnerUPN: who.upn,
-      OperationProperties: [{ Name: "MailAccessType", Value: random.pick(["Bind", "Sync"]) }, { Name: "IsThrottled", Value: "False" }],
+      OperationProperties: [
+        { Name: "MailAccessType", Value: random.pick(["Bind", "Sync"]) },
+        { Name: "IsThrottled", Value: "False" },
+      ],
       OrganizationName: TENANT_DOMAIN,
       OriginatingServer: server,
       SessionId: random.guid(),
       OperationCount: random.chance(0.3) ? String(count) : count,
-      Folders: [{ Id: `LgAAAAD${random.hex(24)}`, Path: "\\Inbox", FolderItems: [{ InternetMessageId: `<${random.hex(16).toUpperCase()}@${TENANT_DOMAIN}>`, SizeInBytes: random.int(2_000, 900_000) }] }],
+      Folders: [
+        {
+          Id: `LgAAAAD${random.hex(24)}`,
+          Path: "\\Inbox",
+          FolderItems: [{ InternetMessageId: `<${random.hex(16).toUpperCase()}@${TENANT_DOMAIN}>`, SizeInBytes: random.int(2_000, 900_000) }],
+        },
+      ],
     };
   }
   if (roll < 0.9) {
@@ -205,11 +242,15 @@ function exchange(ctx: RecordContext, random: Random): Fields {
 function sharePoint(ctx: RecordContext, random: Random): Fields {
   const who = user(random, ctx.tenantId);
   const oneDrive = random.chance(0.3);
-  const site = oneDrive ? `https://fabrikam-my.sharepoint.com/personal/${who.upn.replace(/[.@]/g, "_")}/` : `https://fabrikam.sharepoint.com/sites/${random.pick(SITES)}/`;
+  const site = oneDrive
+    ? `https://fabrikam-my.sharepoint.com/personal/${who.upn.replace(/[.@]/g, "_")}/`
+    : `https://fabrikam.sharepoint.com/sites/${random.pick(SITES)}/`;
   const file = random.pick(FILES);
   const library = oneDrive ? "Documents" : "Shared Documents";
   const sharing = random.chance(0.15);
-  const operation = sharing ? random.pick(["SharingSet", "AnonymousLinkCreated", "SharingInvitationCreated"]) : random.pick(["FileAccessed", "FileDownloaded", "FileModified", "FileUploaded", "FilePreviewed"]);
+  const operation = sharing
+    ? random.pick(["SharingSet", "AnonymousLinkCreated", "SharingInvitationCreated"])
+    : random.pick(["FileAccessed", "FileDownloaded", "FileModified", "FileUploaded", "FilePreviewed"]);
   return {
     ...common(ctx, sharing ? 14 : 6, operation, oneDrive ? "OneDrive" : "SharePoint", `i:0h.f|membership|${who.puid.toLowerCase()}@live.com`, who.upn),
     ClientIP: ipv4(random),
@@ -227,7 +268,12 @@ function sharePoint(ctx: RecordContext, random: Random): Fields {
     SourceFileName: file,
     SourceFileExtension: file.slice(file.lastIndexOf(".") + 1),
     UserAgent: random.pick(AGENTS),
-    ...(sharing ? { TargetUserOrGroupName: random.chance(0.5) ? "Anyone" : `guest_${random.int(1, 99)}@partner.example`, TargetUserOrGroupType: random.pick(["Guest", "Member", "Anonymous"]) } : {}),
+    ...(sharing
+      ? {
+          TargetUserOrGroupName: random.chance(0.5) ? "Anyone" : `guest_${random.int(1, 99)}@partner.example`,
+          TargetUserOrGroupType: random.pick(["Guest", "Member", "Anonymous"]),
+        }
+      : {}),
   };
 }
 
@@ -308,7 +354,9 @@ function dlp(ctx: RecordContext, random: Random): Fields {
         Actions: ["NotifyUser"],
         Severity: random.pick(["Low", "Medium", "High"]),
         ConditionsMatched: {
-          SensitiveInformation: [{ Confidence: 85, Count: count, SensitiveInformationTypeName: sensitive.name, SensitiveType: sensitive.id, UniqueCount: random.int(1, count) }],
+          SensitiveInformation: [
+            { Confidence: 85, Count: count, SensitiveInformationTypeName: sensitive.name, SensitiveType: sensitive.id, UniqueCount: random.int(1, count) },
+          ],
         },
         ManagementRuleId: random.guid(),
       },
@@ -316,7 +364,9 @@ function dlp(ctx: RecordContext, random: Random): Fields {
   };
   const base = {
     ...common(ctx, inExchange ? 13 : 11, operation, inExchange ? "Exchange" : "SharePoint", "DlpAgent", who.upn),
-    ObjectId: inExchange ? `<${random.hex(16).toUpperCase()}@${TENANT_DOMAIN}>` : `https://fabrikam.sharepoint.com/sites/Finance/Shared Documents/${random.pick(FILES)}`,
+    ObjectId: inExchange
+      ? `<${random.hex(16).toUpperCase()}@${TENANT_DOMAIN}>`
+      : `https://fabrikam.sharepoint.com/sites/Finance/Shared Documents/${random.pick(FILES)}`,
     IncidentId: random.guid(),
     PolicyDetails: [policy],
     SensitiveInfoDetectionIsIncluded: true,
@@ -324,12 +374,31 @@ function dlp(ctx: RecordContext, random: Random): Fields {
   if (inExchange) {
     return {
       ...base,
-      ExchangeMetaData: { MessageID: base.ObjectId, From: who.upn, To: [`partner${random.int(1, 9)}@example.org`], CC: [], BCC: [], Subject: "Invoice details", Sent: creationTime(ctx.eventMs), RecipientCount: 1, UniqueID: random.guid() },
+      ExchangeMetaData: {
+        MessageID: base.ObjectId,
+        From: who.upn,
+        To: [`partner${random.int(1, 9)}@example.org`],
+        CC: [],
+        BCC: [],
+        Subject: "Invoice details",
+        Sent: creationTime(ctx.eventMs),
+        RecipientCount: 1,
+        UniqueID: random.guid(),
+      },
     };
   }
   return {
     ...base,
-    SharePointMetaData: { From: who.upn, itemCreationTime: creationTime(ctx.eventMs - 86_400_000), SiteCollectionGuid: random.guid(), SiteCollectionUrl: "https://fabrikam.sharepoint.com/sites/Finance", FileName: random.pick(FILES), FileOwner: who.upn, FilePathUrl: base.ObjectId, UniqueID: random.guid() },
+    SharePointMetaData: {
+      From: who.upn,
+      itemCreationTime: creationTime(ctx.eventMs - 86_400_000),
+      SiteCollectionGuid: random.guid(),
+      SiteCollectionUrl: "https://fabrikam.sharepoint.com/sites/Finance",
+      FileName: random.pick(FILES),
+      FileOwner: who.upn,
+      FilePathUrl: base.ObjectId,
+      UniqueID: random.guid(),
+    },
   };
 }
 

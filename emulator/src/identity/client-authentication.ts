@@ -62,7 +62,9 @@ function authenticateCertificateAssertion(jwt: DecodedJwt, app: AppRegistration,
   const candidates = registeredCertificates(app).filter((cert) => presentedHex === undefined || thumbprintOf(cert, algorithm) === presentedHex);
   const signer = candidates.find((cert) => hasValidSignature(jwt, cert.publicKey));
   if (signer === undefined) {
-    return fail(candidates.length === 0 && presentedHex !== undefined ? aadErrors.certificateNotRegistered(presentedHex, app.clientId) : aadErrors.assertionSignature());
+    return fail(
+      candidates.length === 0 && presentedHex !== undefined ? aadErrors.certificateNotRegistered(presentedHex, app.clientId) : aadErrors.assertionSignature(),
+    );
   }
   const now = Date.now();
   if (Date.parse(signer.validFrom) > now || Date.parse(signer.validTo) < now) return fail(aadErrors.certificateExpired(thumbprintOf(signer, algorithm)));

@@ -38,7 +38,10 @@ function selectIdentity(query: URLSearchParams, identities: ManagedIdentity[]): 
   const found = identities.find((identity) =>
     clientId !== null ? identity.clientId.toLowerCase() === clientId.toLowerCase() : identity.principalId.toLowerCase() === principalId?.toLowerCase(),
   );
-  return found ?? `No user-assigned managed identity with ${clientId !== null ? `client_id '${clientId}'` : `principal_id '${principalId ?? ""}'`} is assigned to this resource.`;
+  return (
+    found ??
+    `No user-assigned managed identity with ${clientId !== null ? `client_id '${clientId}'` : `principal_id '${principalId ?? ""}'`} is assigned to this resource.`
+  );
 }
 
 /** GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=...&client_id=... with the X-IDENTITY-HEADER secret, as App Service and Container Apps serve it. */

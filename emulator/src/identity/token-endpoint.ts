@@ -44,7 +44,9 @@ export async function handleTokenRequest(
   if (grantType !== "client_credentials") return sendAadError(res, aadErrors.unsupportedGrantType(grantType), correlationId);
   const clientId = form.get("client_id");
   if (clientId === null) return sendAadError(res, aadErrors.missingParameter("client_id"), correlationId);
-  const app = settings.apps.find((candidate) => candidate.tenantId.toLowerCase() === tenantId.toLowerCase() && candidate.clientId.toLowerCase() === clientId.toLowerCase());
+  const app = settings.apps.find(
+    (candidate) => candidate.tenantId.toLowerCase() === tenantId.toLowerCase() && candidate.clientId.toLowerCase() === clientId.toLowerCase(),
+  );
   if (app === undefined) return sendAadError(res, aadErrors.applicationNotFound(clientId, tenantId), correlationId);
 
   const authentication = authenticateClient(form, app, context);

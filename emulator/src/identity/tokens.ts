@@ -51,7 +51,12 @@ export function issueAccessToken(app: AppRegistration, audience: string, appidac
 }
 
 /** A v2.0 managed identity token (and its exp); used as the client assertion of an app that trusts the identity through a federated credential. */
-export function issueManagedIdentityToken(identity: ManagedIdentity, resource: string, key: SigningKey, lifetimeSeconds: number): { token: string; exp: number } {
+export function issueManagedIdentityToken(
+  identity: ManagedIdentity,
+  resource: string,
+  key: SigningKey,
+  lifetimeSeconds: number,
+): { token: string; exp: number } {
   const lifetime = lifetimeClaims(lifetimeSeconds);
   const token = signJwt(
     {

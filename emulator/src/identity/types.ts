@@ -41,9 +41,7 @@ export interface VerifiedToken {
   exp: number;
 }
 
-export type TokenCheck =
-  | { ok: true; token: VerifiedToken }
-  | { ok: false; reason: "missing" | "malformed" | "bad-signature" | "expired" | "wrong-audience" };
+export type TokenCheck = { ok: true; token: VerifiedToken } | { ok: false; reason: "missing" | "malformed" | "bad-signature" | "expired" | "wrong-audience" };
 
 export interface IdentityProvider {
   /** Live registry: tests mutate roles, secrets and credentials between calls and the next request sees the change. */

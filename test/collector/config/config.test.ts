@@ -57,7 +57,14 @@ describe("loadConfig – defaults and precedence", () => {
   });
 
   it("should read the config file named by AUDITFEED_CONFIG and resolve its paths against its folder", () => {
-    const file = writeFile("paths.json", { tenantId: TENANT, clientId: CLIENT, clientSecret: SECRET, state: "state/s.sqlite", sinkDir: "out", contentTypes: ["DLP.All", "Audit.General"] });
+    const file = writeFile("paths.json", {
+      tenantId: TENANT,
+      clientId: CLIENT,
+      clientSecret: SECRET,
+      state: "state/s.sqlite",
+      sinkDir: "out",
+      contentTypes: ["DLP.All", "Audit.General"],
+    });
     const config = load([], { AUDITFEED_CONFIG: file });
     expect(config.state.path).toBe(join(cwd, "state/s.sqlite"));
     expect(config.sink).toEqual({ kind: "file", directory: join(cwd, "out"), maxSegmentBytes: 128 * 1_048_576 });
@@ -128,7 +135,12 @@ describe("loadConfig – credentials", () => {
   });
 
   it("should take workload identity when the platform set its token file", () => {
-    const config = load([], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT, AUDITFEED_CREDENTIAL: "workload-identity", AZURE_FEDERATED_TOKEN_FILE: "/var/run/token" });
+    const config = load([], {
+      AUDITFEED_TENANT_ID: TENANT,
+      AUDITFEED_CLIENT_ID: CLIENT,
+      AUDITFEED_CREDENTIAL: "workload-identity",
+      AZURE_FEDERATED_TOKEN_FILE: "/var/run/token",
+    });
     expect(config.credential).toEqual({ kind: "workload-identity" });
   });
 
@@ -139,7 +151,10 @@ describe("loadConfig – credentials", () => {
     [{ AUDITFEED_CREDENTIAL: "workload-identity" }, "needs AZURE_FEDERATED_TOKEN_FILE"],
     [{ AUDITFEED_CREDENTIAL: "password" }, 'AUDITFEED_CREDENTIAL is "password": expected one of secret, certificate, federated, workload-identity'],
     [{}, "credential is missing"],
-    [{ AUDITFEED_CLIENT_SECRET: "s", AUDITFEED_CERTIFICATE_PATH: "/x.pem" }, "Both a client secret (AUDITFEED_CLIENT_SECRET) and a certificate (AUDITFEED_CERTIFICATE_PATH) are set"],
+    [
+      { AUDITFEED_CLIENT_SECRET: "s", AUDITFEED_CERTIFICATE_PATH: "/x.pem" },
+      "Both a client secret (AUDITFEED_CLIENT_SECRET) and a certificate (AUDITFEED_CERTIFICATE_PATH) are set",
+    ],
     [{ AUDITFEED_CREDENTIAL: "federated", AUDITFEED_MANAGED_IDENTITY_URL: "http://127.0.0.1:1" }, "needs IDENTITY_HEADER"],
   ])("should explain a credential problem: %j", (env, message) => {
     expect(problemsOf([], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT, ...env })).toContain(message);
@@ -153,9 +168,9 @@ describe("loadConfig – invalid values", () => {
     [["--content-types", "Audit.Exchange,Audit.Teams"], '"Audit.Teams" is none of them'],
     [["--lookback", "8d"], '--lookback is "8d", out of range: the Management API lists nothing older than 7 days'],
     [["--lookback", "60"], '--lookback is "60": expected a duration with a unit'],
-    [["--poll-interval", "1s"], "--poll-interval is \"1s\", out of range: use 10s to 24h"],
+    [["--poll-interval", "1s"], '--poll-interval is "1s", out of range: use 10s to 24h'],
     [["--requests-per-minute", "0"], '--requests-per-minute is "0": expected a whole number from 1 to 100000'],
-    [["--fetch-concurrency", "2.5"], "--fetch-concurrency is \"2.5\": expected a whole number from 1 to 64"],
+    [["--fetch-concurrency", "2.5"], '--fetch-concurrency is "2.5": expected a whole number from 1 to 64'],
     [["--management-url", "http://127.0.0.1:8443"], "plain http is refused"],
     [["--sink", "syslog"], '--sink is "syslog": expected one of file, stdout'],
     [["--log-level", "verbose"], "expected one of debug, info, warn, error"],

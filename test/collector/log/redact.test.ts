@@ -47,6 +47,13 @@ describe("createLogger", () => {
     logger.debug("hidden");
     logger.warn(`token ${JWT}`, { clientSecret: "s", count: 2 });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? "")).toEqual({ time: "1970-01-01T00:00:00.000Z", level: "warn", msg: `token ${REDACTED}`, tenantId: "t", clientSecret: REDACTED, count: 2 });
+    expect(JSON.parse(lines[0] ?? "")).toEqual({
+      time: "1970-01-01T00:00:00.000Z",
+      level: "warn",
+      msg: `token ${REDACTED}`,
+      tenantId: "t",
+      clientSecret: REDACTED,
+      count: 2,
+    });
   });
 });

@@ -77,7 +77,10 @@ describe("Delivery", () => {
 
     await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
     await delivery.deliverBlob(blob("b"), batches(records("3", "4")));
-    expect((await delivery.commit()).map((committed) => [committed.contentId, committed.records])).toEqual([["a", 2], ["b", 2]]);
+    expect((await delivery.commit()).map((committed) => [committed.contentId, committed.records])).toEqual([
+      ["a", 2],
+      ["b", 2],
+    ]);
     const delivered = await readDeliveredRecords(events());
     expect(delivered.lines).toBe(4);
     expect(delivered.ids.size).toBe(4);

@@ -36,7 +36,9 @@ async function restartAndRead(): Promise<{ committedGroups: number; lines: strin
     await new FileSink({ directory, maxSegmentBytes: MAX_SEGMENT_BYTES }).open(snapshot.sinkCheckpoint);
     let committedGroups = 0;
     while ((await store.committedBlobs([`g-${committedGroups}`])).size > 0) committedGroups++;
-    const segments = readdirSync(directory).filter((name) => name.endsWith(".ndjson")).sort();
+    const segments = readdirSync(directory)
+      .filter((name) => name.endsWith(".ndjson"))
+      .sort();
     const lines = segments.flatMap((name) => readFileSync(join(directory, name), "utf8").split("\n").slice(0, -1));
     return { committedGroups, lines };
   } finally {

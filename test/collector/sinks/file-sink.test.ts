@@ -19,7 +19,11 @@ afterEach(() => {
 });
 
 function records(prefix: string, count: number, padding = 0): OutboundRecord[] {
-  return Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${i}`, contentType: "Audit.General", json: JSON.stringify({ Id: `${prefix}-${i}`, pad: "x".repeat(padding) }) }));
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    contentType: "Audit.General",
+    json: JSON.stringify({ Id: `${prefix}-${i}`, pad: "x".repeat(padding) }),
+  }));
 }
 
 /** Ids of every line of every segment, in segment order. */
@@ -33,7 +37,9 @@ function delivered(): string[] {
 }
 
 function segments(): string[] {
-  return readdirSync(directory).filter((name) => name.endsWith(".ndjson")).sort();
+  return readdirSync(directory)
+    .filter((name) => name.endsWith(".ndjson"))
+    .sort();
 }
 
 function ids(...groups: OutboundRecord[][]): string[] {
@@ -41,7 +47,10 @@ function ids(...groups: OutboundRecord[][]): string[] {
 }
 
 async function caught(promise: Promise<unknown>): Promise<AuditfeedError> {
-  return (await promise.then(() => undefined, (error: unknown) => error)) as AuditfeedError;
+  return (await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  )) as AuditfeedError;
 }
 
 async function opened(checkpoint: SinkCheckpoint | null, maxSegmentBytes = 1 << 20): Promise<FileSink> {

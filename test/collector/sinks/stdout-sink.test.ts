@@ -8,7 +8,11 @@ import type { OutboundRecord } from "../../../collector/src/sinks/sink.ts";
 import { StdoutSink } from "../../../collector/src/sinks/stdout/stdout-sink.ts";
 
 function records(count: number, padding = 100): OutboundRecord[] {
-  return Array.from({ length: count }, (_, i) => ({ id: `r-${i}`, contentType: "Audit.General", json: JSON.stringify({ Id: `r-${i}`, pad: "x".repeat(padding) }) }));
+  return Array.from({ length: count }, (_, i) => ({
+    id: `r-${i}`,
+    contentType: "Audit.General",
+    json: JSON.stringify({ Id: `r-${i}`, pad: "x".repeat(padding) }),
+  }));
 }
 
 /** A stream that accepts one chunk per tick: slow enough that a producer ignoring backpressure would pile up. */
@@ -68,6 +72,8 @@ describe("StdoutSink", () => {
   it("should be what createSink builds for kind stdout, and the file sink for kind file", () => {
     expect(createSink({ kind: "stdout" }).name).toBe("stdout");
     expect(createSink({ kind: "file", directory: "/tmp/unused", maxSegmentBytes: 1 }).delivery).toBe("exactly-once");
-    expect(() => createSink({ kind: "file", directory: "/tmp/unused", maxSegmentBytes: 0 })).toThrow("file sink: `maxSegmentBytes` must be a positive integer of bytes; got 0.");
+    expect(() => createSink({ kind: "file", directory: "/tmp/unused", maxSegmentBytes: 0 })).toThrow(
+      "file sink: `maxSegmentBytes` must be a positive integer of bytes; got 0.",
+    );
   });
 });

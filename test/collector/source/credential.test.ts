@@ -51,7 +51,11 @@ describe("createCredential", () => {
 
   it("should get a token with a workload identity token file", async () => {
     const { token, issuer } = authority.identity.issueWorkloadIdentityToken("system:serviceaccount:auditfeed:collector");
-    authority.identity.apps[0]?.federatedCredentials.push({ issuer, subject: "system:serviceaccount:auditfeed:collector", audiences: ["api://AzureADTokenExchange"] });
+    authority.identity.apps[0]?.federatedCredentials.push({
+      issuer,
+      subject: "system:serviceaccount:auditfeed:collector",
+      audiences: ["api://AzureADTokenExchange"],
+    });
     const tokenFile = join(folder, "workload-token");
     writeFileSync(tokenFile, token);
     process.env["AZURE_FEDERATED_TOKEN_FILE"] = tokenFile;

@@ -70,7 +70,12 @@ function descriptor(contentUri: string, contentId = "blob-1"): ContentDescriptor
   return { contentType: "Audit.Exchange", contentId, contentUri, contentCreated: "2026-11-23T05:00:00.000Z", contentExpiration: "2026-11-30T05:00:00.000Z" };
 }
 
-const record = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ Id: id, CreationTime: "2026-11-23T04:59:00", Operation: "MailItemsAccessed", ...extra });
+const record = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  Id: id,
+  CreationTime: "2026-11-23T04:59:00",
+  Operation: "MailItemsAccessed",
+  ...extra,
+});
 
 describe("ManagementClient – requests", () => {
   it("should send a bearer token Entra issued and PublisherIdentifier when listing subscriptions", async () => {
@@ -93,7 +98,9 @@ describe("ManagementClient – requests", () => {
 
   it("should treat 200 as started and 400 AF20024 as already enabled", async () => {
     const api = await server((_req, res, index) =>
-      index === 0 ? sendJson(res, 200, { contentType: "DLP.All", status: "enabled", webhook: null }) : afError(res, 400, "AF20024", "The subscription is already enabled."),
+      index === 0
+        ? sendJson(res, 200, { contentType: "DLP.All", status: "enabled", webhook: null })
+        : afError(res, 400, "AF20024", "The subscription is already enabled."),
     );
     const managed = client(api);
     expect(await managed.startSubscription("DLP.All")).toBe("started");
@@ -125,7 +132,9 @@ describe("ManagementClient – requests", () => {
     ["DLP.All", "ActivityFeed.ReadDlp"],
     ["Audit.Exchange", "ActivityFeed.Read"],
   ] as const)("should name the missing permission on AF10001 for %s", async (contentType, permission) => {
-    const api = await server((_req, res) => afError(res, 401, "AF10001", "The permission set () sent in the request does not include the expected permission."));
+    const api = await server((_req, res) =>
+      afError(res, 401, "AF10001", "The permission set () sent in the request does not include the expected permission."),
+    );
     const error = await failureOf(client(api).startSubscription(contentType));
     expect(error.code).toBe("AF_ERR_PERMISSION");
     expect(error.message).toContain(`lacks the ${permission} application permission`);
@@ -182,7 +191,9 @@ describe("ManagementClient – requests", () => {
   });
 
   it("should fetch a fresh token once on 401 and then succeed", async () => {
-    const api = await server((_req, res, index) => (index === 0 ? sendJson(res, 401, { error: { code: "InvalidToken", message: "expired" } }) : sendJson(res, 200, [])));
+    const api = await server((_req, res, index) =>
+      index === 0 ? sendJson(res, 401, { error: { code: "InvalidToken", message: "expired" } }) : sendJson(res, 200, []),
+    );
     const before = authority.tokenRequests();
     await client(api).listSubscriptions();
     expect(api.requests).toHaveLength(2);
@@ -233,12 +244,17 @@ describe("ManagementClient – listing content", () => {
       const url = new URL(req.url ?? "", origin);
       const page = url.searchParams.get("nextPage");
       const item = (id: string): ContentDescriptor => descriptor(`${origin}${ROOT}/audit/${id}`, id);
-      if (page === null) return sendJson(res, 200, [item("a")], { NextPageUri: `${origin}/api/v1/${TENANT}/activity/feed/subscriptions/content?contentType=Audit.Exchange&nextPage=p2` });
+      if (page === null)
+        return sendJson(res, 200, [item("a")], {
+          NextPageUri: `${origin}/api/v1/${TENANT}/activity/feed/subscriptions/content?contentType=Audit.Exchange&nextPage=p2`,
+        });
       if (page === "p2") return sendJson(res, 200, [item("b")], { NEXTPAGEURI: `${origin}${url.pathname}?contentType=Audit.Exchange&nextPage=p3` });
       sendJson(res, 200, [item("c")]);
     });
     origin = api.origin;
-    const pages = await collect(client(api).listContent("Audit.Exchange", { start: new Date("2026-11-22T05:00:00.250Z"), end: new Date("2026-11-23T05:00:00Z") }));
+    const pages = await collect(
+      client(api).listContent("Audit.Exchange", { start: new Date("2026-11-22T05:00:00.250Z"), end: new Date("2026-11-23T05:00:00Z") }),
+    );
     expect(pages.map((page) => page.map((item) => item.contentId))).toEqual([["a"], ["b"], ["c"]]);
     const urls = api.requests.map((request) => new URL(request.url, origin));
     expect(urls.map((url) => url.searchParams.get("PublisherIdentifier"))).toEqual([PUBLISHER, PUBLISHER, PUBLISHER]);
@@ -277,7 +293,10 @@ describe("ManagementClient – fetching content", () => {
 
   it("should stream records in batches with their Id, PublisherIdentifier on the GET, one line each", async () => {
     const records = Array.from({ length: 25 }, (_, index) => record(`id-${index}`));
-    const body = `[\n  ${JSON.stringify(records[0], null, 2)},\n${records.slice(1).map((item) => JSON.stringify(item)).join(" ,\r\n")}, {"Operation":"NoId"}\n]`;
+    const body = `[\n  ${JSON.stringify(records[0], null, 2)},\n${records
+      .slice(1)
+      .map((item) => JSON.stringify(item))
+      .join(" ,\r\n")}, {"Operation":"NoId"}\n]`;
     const api = await server((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(body);
@@ -310,7 +329,8 @@ describe("ManagementClient – fetching content", () => {
     const seen: string[] = [];
     const error = await failureOf(
       (async () => {
-        for await (const batch of client(api, {}, { recordsPerBatch: 2 }).fetchContent(descriptor(`${api.origin}${ROOT}/audit/blob-1`))) seen.push(...batch.map((item) => item.id));
+        for await (const batch of client(api, {}, { recordsPerBatch: 2 }).fetchContent(descriptor(`${api.origin}${ROOT}/audit/blob-1`)))
+          seen.push(...batch.map((item) => item.id));
       })(),
     );
     expect(seen).toEqual(["id-0", "id-1", "id-2", "id-3"]);
@@ -338,7 +358,11 @@ describe("ManagementClient – throttling", () => {
       lines.push(line);
       if (line.includes("throttling the tenant")) paused();
     };
-    const managed = client(api, {}, { logger: createLogger({ level: "info", write }), retry: { initialDelayInMs: 5, maxRetryDelayInMs: 5_000, maxElapsedInMs: 10_000 } });
+    const managed = client(
+      api,
+      {},
+      { logger: createLogger({ level: "info", write }), retry: { initialDelayInMs: 5, maxRetryDelayInMs: 5_000, maxElapsedInMs: 10_000 } },
+    );
     const first = collect(managed.fetchContent(descriptor(`${api.origin}${ROOT}/audit/blob-a`, "blob-a")));
     await pauseLogged;
     // Another call of the same client, started while the tenant is paused, must wait out the same pause.
@@ -381,7 +405,10 @@ describe("ManagementClient – credentials", () => {
   it("should accept any @azure/identity TokenCredential", async () => {
     const api = await server((_req, res) => sendJson(res, 200, []));
     const config = testConfig(api.origin, authority.server.origin);
-    const credential = new ClientSecretCredential(TENANT, CLIENT, "test-secret-value-123", { authorityHost: authority.server.origin, disableInstanceDiscovery: true });
+    const credential = new ClientSecretCredential(TENANT, CLIENT, "test-secret-value-123", {
+      authorityHost: authority.server.origin,
+      disableInstanceDiscovery: true,
+    });
     const managed = new ManagementClient({ config, credential, logger: silentLogger });
     open.push(managed);
     await managed.listSubscriptions();

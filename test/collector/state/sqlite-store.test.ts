@@ -22,7 +22,11 @@ let dir: string;
 let stores: SqliteStateStore[];
 
 function store(options: { now?: () => Date; path?: string } = {}): SqliteStateStore {
-  const created = new SqliteStateStore({ path: options.path ?? join(dir, "nested", "state.sqlite"), dedupeHorizonMs: HOUR, ...(options.now ? { now: options.now } : {}) });
+  const created = new SqliteStateStore({
+    path: options.path ?? join(dir, "nested", "state.sqlite"),
+    dedupeHorizonMs: HOUR,
+    ...(options.now ? { now: options.now } : {}),
+  });
   stores.push(created);
   return created;
 }
@@ -46,7 +50,12 @@ describe("SqliteStateStore", () => {
     const first = store();
     await first.open();
     const cursor = { origin: "2024-01-01T00:00:00.000Z", listedThrough: "2024-01-01T01:00:00.000Z", subscriptionStartedAt: null };
-    await first.commit({ blobs: [blob("c1", [GUID_A, "not-a-guid"])], sinkCheckpoint: { segment: 1, offset: 42 }, cursors: { "Audit.Exchange": cursor }, at: new Date() });
+    await first.commit({
+      blobs: [blob("c1", [GUID_A, "not-a-guid"])],
+      sinkCheckpoint: { segment: 1, offset: 42 },
+      cursors: { "Audit.Exchange": cursor },
+      at: new Date(),
+    });
     await first.close();
 
     const second = store();
@@ -59,7 +68,11 @@ describe("SqliteStateStore", () => {
     const opened = store();
     await opened.open();
     await opened.commit({ blobs: [], sinkCheckpoint: { segment: 1, offset: 10 }, at: new Date() });
-    const failing = opened.commit({ blobs: [blob("c1", [GUID_A]), blob("c2", [GUID_B], "not a date")], sinkCheckpoint: { segment: 1, offset: 99 }, at: new Date() });
+    const failing = opened.commit({
+      blobs: [blob("c1", [GUID_A]), blob("c2", [GUID_B], "not a date")],
+      sinkCheckpoint: { segment: 1, offset: 99 },
+      at: new Date(),
+    });
     await expect(failing).rejects.toThrow(/blob c2 has contentExpiration "not a date"/);
     expect(await opened.committedBlobs(["c1", "c2"])).toEqual(new Set());
     expect(await opened.deliveredRecords([GUID_A, GUID_B])).toEqual(new Set());
@@ -103,7 +116,15 @@ describe("SqliteStateStore", () => {
     const opened = store();
     await opened.open();
     const ids = Array.from({ length: 1_234 }, (_, i) => `5c1f2e3d-0000-4000-8000-${i.toString(16).padStart(12, "0")}`);
-    await opened.commit({ blobs: [blob("c1", ids.filter((_, i) => i % 3 === 0))], at: new Date() });
+    await opened.commit({
+      blobs: [
+        blob(
+          "c1",
+          ids.filter((_, i) => i % 3 === 0),
+        ),
+      ],
+      at: new Date(),
+    });
     const found = await opened.deliveredRecords(ids);
     expect(found).toEqual(new Set(ids.filter((_, i) => i % 3 === 0)));
     expect(await opened.committedBlobs(Array.from({ length: 1_001 }, (_, i) => (i === 1_000 ? "c1" : `other-${i}`)))).toEqual(new Set(["c1"]));
@@ -123,7 +144,9 @@ describe("SqliteStateStore", () => {
 
   it("should refuse a second store on the same file while the first holds it", async () => {
     await store().open();
-    const error = (await store().open().catch((caught: unknown) => caught)) as AuditfeedError;
+    const error = (await store()
+      .open()
+      .catch((caught: unknown) => caught)) as AuditfeedError;
     expect(error.code).toBe("AF_ERR_STATE_LOCKED");
     expect(error.message).toContain(join(dir, "nested", "state.sqlite"));
     expect(error.message).toContain("stop the other one");
@@ -152,7 +175,9 @@ describe("SqliteStateStore", () => {
     const db = new DatabaseSync(path);
     db.exec("PRAGMA user_version = 2");
     db.close();
-    const error = (await store().open().catch((caught: unknown) => caught)) as AuditfeedError;
+    const error = (await store()
+      .open()
+      .catch((caught: unknown) => caught)) as AuditfeedError;
     expect(error.code).toBe("AF_ERR_STATE_SCHEMA");
     expect(error.message).toBe(
       `State file ${path} has schema version 2, but this auditfeed understands only version 1: it was written by a newer auditfeed. Run that version (or newer), or point the state location at a new path to start over (which re-delivers the look-back window).`,

@@ -121,10 +121,14 @@ export class FileSink implements Sink {
     } catch (error) {
       if (isAuditfeedError(error)) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
-      throw sinkError("file", `could not ${what} (${code}) in ${this.#directory}. Check that the directory exists, is a directory, is writable and has space; delivery resumes when it does.`, {
-        retryable: true,
-        cause: error,
-      });
+      throw sinkError(
+        "file",
+        `could not ${what} (${code}) in ${this.#directory}. Check that the directory exists, is a directory, is writable and has space; delivery resumes when it does.`,
+        {
+          retryable: true,
+          cause: error,
+        },
+      );
     }
   }
 

@@ -12,7 +12,14 @@ export const FIRST_POSITION: FilePosition = { segment: 1, offset: 0 };
 export function positionFromCheckpoint(checkpoint: SinkCheckpoint | null): FilePosition | null {
   if (checkpoint === null) return null;
   const { segment, offset } = checkpoint;
-  if (typeof segment === "number" && Number.isSafeInteger(segment) && segment >= 1 && typeof offset === "number" && Number.isSafeInteger(offset) && offset >= 0) {
+  if (
+    typeof segment === "number" &&
+    Number.isSafeInteger(segment) &&
+    segment >= 1 &&
+    typeof offset === "number" &&
+    Number.isSafeInteger(offset) &&
+    offset >= 0
+  ) {
     return { segment, offset };
   }
   throw sinkError(

@@ -73,9 +73,13 @@ export class StdoutSink implements Sink {
 
   #throwIfFailed(): void {
     if (this.#failure === undefined) return;
-    throw sinkError("stdout", `writing to standard output failed (${(this.#failure as NodeJS.ErrnoException).code ?? this.#failure.message}): the reader of the pipe has gone away. Restart auditfeed with a reader attached.`, {
-      retryable: false,
-      cause: this.#failure,
-    });
+    throw sinkError(
+      "stdout",
+      `writing to standard output failed (${(this.#failure as NodeJS.ErrnoException).code ?? this.#failure.message}): the reader of the pipe has gone away. Restart auditfeed with a reader attached.`,
+      {
+        retryable: false,
+        cause: this.#failure,
+      },
+    );
   }
 }
