@@ -53,6 +53,20 @@ export const aadErrors = {
       700016,
       `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
     ),
+  expiredSecret: (clientId: string) =>
+    aad(
+      401,
+      "invalid_client",
+      7000222,
+      `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
+    ),
+  servicePrincipalMissing: (clientId: string, tenant: string) =>
+    aad(
+      400,
+      "invalid_client",
+      7000229,
+      `The client application ${clientId} is missing service principal in the tenant ${tenant}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119`,
+    ),
   missingCredential: () =>
     aad(400, "invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type."),
   invalidSecret: (clientId: string) =>

@@ -93,7 +93,9 @@ export function authenticateClient(form: URLSearchParams, app: AppRegistration, 
   const secret = form.get("client_secret");
   const assertion = form.get("client_assertion");
   if (secret !== null) {
-    return app.secrets.some((accepted) => secretMatches(secret, accepted)) ? { ok: true, appidacr: "1" } : fail(aadErrors.invalidSecret(app.clientId));
+    if (app.secrets.some((accepted) => secretMatches(secret, accepted))) return { ok: true, appidacr: "1" };
+    const expired = (app.expiredSecrets ?? []).some((old) => secretMatches(secret, old));
+    return fail(expired ? aadErrors.expiredSecret(app.clientId) : aadErrors.invalidSecret(app.clientId));
   }
   if (assertion === null) return fail(aadErrors.missingCredential());
   const assertionType = form.get("client_assertion_type") ?? "";

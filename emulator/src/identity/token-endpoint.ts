@@ -51,6 +51,7 @@ export async function handleTokenRequest(
 
   const authentication = authenticateClient(form, app, context);
   if (!authentication.ok) return sendAadError(res, authentication.failure, correlationId);
+  if (app.servicePrincipalMissing === true) return sendAadError(res, aadErrors.servicePrincipalMissing(app.clientId, tenantId), correlationId);
 
   const scope = form.get("scope");
   if (scope === null) return sendAadError(res, aadErrors.missingParameter("scope"), correlationId);

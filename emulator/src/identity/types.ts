@@ -6,6 +6,10 @@ export interface AppRegistration {
   clientId: string;
   /** Accepted client secrets. */
   secrets: string[];
+  /** Secrets past their end date: presenting one gets AADSTS7000222, as Entra answers for an expired secret. */
+  expiredSecrets?: string[];
+  /** True: the app is registered but has no service principal in the tenant (never consented there): AADSTS7000229. */
+  servicePrincipalMissing?: boolean;
   /** Certificate credentials (public certificates, PEM); client assertions signed by their keys are accepted. */
   certificatePems: string[];
   /** Federated identity credentials: an assertion is accepted when its iss and sub equal one record's and its aud is among that record's audiences. */
