@@ -18,4 +18,8 @@ export const COLLECTOR_COMMANDS: CommandTable = {
     summary: "Re-list and deliver everything since a time in the last 7 days, without duplicates.",
     run: async (args) => (await import("./backfill.ts")).backfillCommand(args),
   },
+  doctor: {
+    summary: "Check configuration, network, credentials, permissions, subscriptions, clock, sink and state, each with its fix.",
+    run: async (args) => (await import("./doctor.ts")).doctorCommand(args),
+  },
 };

@@ -1,3 +1,4 @@
+import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isAuditfeedError } from "../../errors.ts";
 import type { DeliveryGuarantee, OutboundRecord, Sink, SinkCheckpoint } from "../sink.ts";
@@ -35,6 +36,16 @@ export class FileSink implements Sink {
     validateFileSinkConfig({ kind: "file", ...config });
     this.#directory = config.directory;
     this.#maxSegmentBytes = config.maxSegmentBytes;
+  }
+
+  /** The directory exists (or can be made) and takes a file: a probe file, not a segment, is written, synced and removed. */
+  async check(): Promise<void> {
+    const probe = join(this.#directory, ".auditfeed-doctor-probe");
+    await this.#io("write a probe file", async () => {
+      await mkdir(this.#directory, { recursive: true });
+      await writeFile(probe, "auditfeed doctor\n", { flush: true });
+      await unlink(probe);
+    });
   }
 
   async open(checkpoint: SinkCheckpoint | null): Promise<void> {
