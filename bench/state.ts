@@ -75,7 +75,7 @@ async function benchStore(): Promise<void> {
 }
 
 async function benchFileSink(): Promise<void> {
-  const sink = new FileSink({ directory: join(root, "out"), maxSegmentBytes: 64 * 1024 * 1024 });
+  const sink = new FileSink({ directory: join(root, "out"), rotateBytes: 64 * 1024 * 1024 });
   await sink.open(null);
   const pad = "x".repeat(300);
   let bytes = 0;

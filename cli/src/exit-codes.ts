@@ -1,11 +1,37 @@
+import { isAuditfeedError } from "../../collector/src/errors.ts";
+
 /** Exit codes of `once` and `backfill` (what the Container Apps Job reports as the execution's outcome). */
 export const EXIT = {
   /** Every content type was collected. */
   ok: 0,
   /** Some content types or blobs failed and stay pending; the rest was delivered and committed. */
   partial: 1,
-  /** The configuration is invalid; nothing was attempted. */
+  /** The configuration is invalid, or the state file or sink folder cannot be used as given (see `isSettledFailure`). */
   config: 2,
   /** The cycle failed as a whole, or every content type failed (credentials, audit logging off, sink down). */
   failed: 3,
 } as const;
+
+/**
+ * Failures that the same settings, state file and sink folder meet again on every try: invalid configuration, a state
+ * file that is damaged or may not be written, a state and sink folder that do not belong together. They exit 2 with
+ * the fix, and `run` stops on them instead of retrying forever.
+ */
+const SETTLED_FAILURES: ReadonlySet<string> = new Set([
+  "AF_ERR_CONFIG",
+  "AF_ERR_STATE_ACCESS",
+  "AF_ERR_STATE_CORRUPT",
+  "AF_ERR_STATE_MISMATCH",
+  "AF_ERR_STATE_SCHEMA",
+  "AF_ERR_STATE_UNREADABLE",
+]);
+
+/** True when running again with the same settings and files cannot succeed. */
+export function isSettledFailure(error: unknown): boolean {
+  return isAuditfeedError(error) && SETTLED_FAILURES.has(error.code);
+}
+
+/** The exit code of a start or a cycle that failed as a whole. */
+export function exitCodeOfFailure(error: unknown): number {
+  return isSettledFailure(error) ? EXIT.config : EXIT.failed;
+}

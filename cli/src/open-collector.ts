@@ -1,15 +1,16 @@
 import { Collector } from "../../collector/src/collector.ts";
 import { configHelp, loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
 import { isAuditfeedError } from "../../collector/src/errors.ts";
+import { fileSinkReadingHelp } from "../../collector/src/sinks/file/reading-rules.ts";
 import { createLogger, type Logger } from "../../collector/src/log/logger.ts";
-import { EXIT } from "./exit-codes.ts";
+import { EXIT, exitCodeOfFailure } from "./exit-codes.ts";
 
 export type Opened = { readonly collector: Collector; readonly config: CollectorConfig; readonly logger: Logger } | { readonly exit: number };
 
 /** `--help`, configuration errors (exit 2, every problem listed) and opening the collector, shared by the commands. */
 export async function openCollector(command: string, usage: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
   if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(`Usage: auditfeed ${command} ${usage}\n\n${configHelp()}\n`);
+    process.stdout.write(`Usage: auditfeed ${command} ${usage}\n\n${configHelp()}\n${fileSinkReadingHelp()}\n`);
     return { exit: EXIT.ok };
   }
   let config: CollectorConfig;
@@ -25,6 +26,6 @@ export async function openCollector(command: string, usage: string, args: string
     return { collector: await Collector.open(config, logger), config, logger };
   } catch (error) {
     logger.error("The collector could not start.", { error });
-    return { exit: isAuditfeedError(error) && error.code === "AF_ERR_CONFIG" ? EXIT.config : EXIT.failed };
+    return { exit: exitCodeOfFailure(error) };
   }
 }

@@ -1,4 +1,5 @@
 import type { CollectorConfig } from "./config/config.ts";
+import { AuditfeedError, isAuditfeedError } from "./errors.ts";
 import type { Logger } from "./log/logger.ts";
 import { runCycle, type CycleOptions, type CycleReport, type CycleSettings } from "./pipeline/cycle.ts";
 import { Delivery } from "./pipeline/delivery.ts";
@@ -76,11 +77,12 @@ export class Collector {
       if (committedCheckpoint === null) {
         committedCheckpoint = await sink.flush();
         await store.commit({ blobs: [], sinkCheckpoint: committedCheckpoint, at: serverNow() });
+        await sink.committed(committedCheckpoint);
       }
     } catch (error) {
       await store.close();
       await client.close();
-      throw error;
+      throw stateMismatchNamingTheState(error, config.state.path);
     }
     const delivery = new Delivery({ sink, store, logger, committedCheckpoint, now: serverNow });
     const cycleSettings: CycleSettings = {
@@ -134,4 +136,10 @@ export class Collector {
     await this.#sink.close();
     await this.#store.close();
   }
+}
+
+/** A sink that refuses the state it was given names its own folder; the operator also needs to know which state. */
+function stateMismatchNamingTheState(error: unknown, statePath: string): unknown {
+  if (!isAuditfeedError(error) || error.code !== "AF_ERR_STATE_MISMATCH") return error;
+  return new AuditfeedError(error.code, `The state file ${statePath} and the sink do not belong together. ${error.message}`, { cause: error });
 }

@@ -1,7 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { AUDITFEED, runCli, temporaryDirectory } from "./harness.ts";
+import { FILE_SINK_READING_RULES } from "../../collector/src/sinks/file/reading-rules.ts";
+import { AUDITFEED, ROOT, runCli, temporaryDirectory } from "./harness.ts";
 
 async function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = runCli(args, env, cwd);
@@ -27,6 +29,18 @@ describe("auditfeed command line", () => {
     expect(code).toBe(0);
     for (const text of ["--tenant-id", "AUDITFEED_TENANT_ID", "--cloud", "AUDITFEED_CLIENT_SECRET", "--lookback", "AUDITFEED_STATE"])
       expect(stdout).toContain(text);
+  });
+
+  it("should print the rules a log shipper must follow to read the file sink, the same ones the README gives", async () => {
+    const { code, stdout } = await cli(["once", "--help"]);
+    expect(code).toBe(0);
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
+    expect(FILE_SINK_READING_RULES.length).toBeGreaterThan(3);
+    for (const rule of FILE_SINK_READING_RULES) {
+      expect(stdout).toContain(`  - ${rule}`);
+      expect(readme, rule).toContain(`- ${rule}`);
+    }
+    expect(stdout).toMatch(/--sink-rotate-bytes, AUDITFEED_SINK_ROTATE_BYTES .*can end past it by up to one commit/);
   });
 
   it("should refuse a missing or invalid configuration with exit 2, naming each field and the fix", async () => {

@@ -96,7 +96,7 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
       AUDITFEED_POLL_INTERVAL: "10s",
       AUDITFEED_FETCH_CONCURRENCY: "2",
       // Small segments: most groups start a new one, so recovery also deletes segments, not only truncates.
-      AUDITFEED_SINK_MAX_SEGMENT_BYTES: "4MiB",
+      AUDITFEED_SINK_ROTATE_BYTES: "4MiB",
       AUDITFEED_LOG_LEVEL: "debug",
     });
 

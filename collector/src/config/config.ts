@@ -40,7 +40,7 @@ export interface CollectorConfig {
   dedupeHorizonMs: number;
   /** Overrides for tests and the emulator; absent means the cloud's own endpoints and the system CAs. */
   endpoints: { managementUrl?: string; authorityUrl?: string; managedIdentityUrl?: string; caFile?: string };
-  sink: { kind: "file"; directory: string; maxSegmentBytes: number } | { kind: "stdout" };
+  sink: { kind: "file"; directory: string; rotateBytes: number } | { kind: "stdout" };
   state: { kind: "sqlite"; path: string };
   logLevel: LogLevel;
 }
@@ -63,7 +63,7 @@ export function defaultConfig(cwd: string): Omit<CollectorConfig, "tenantId" | "
     fetchConcurrency: 4,
     dedupeHorizonMs: 8 * DAY_MS,
     endpoints: {},
-    sink: { kind: "file", directory: resolve(cwd, "auditfeed-data/events"), maxSegmentBytes: 128 * 1_048_576 },
+    sink: { kind: "file", directory: resolve(cwd, "auditfeed-data/events"), rotateBytes: 128 * 1_048_576 },
     state: { kind: "sqlite", path: resolve(cwd, "auditfeed-data/state.sqlite") },
     logLevel: "info",
   };
@@ -186,7 +186,7 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
         : {
             kind: "file",
             directory: path("sinkDir", defaultSink?.directory ?? resolve(input.cwd, "auditfeed-data/events")),
-            maxSegmentBytes: field("sinkMaxSegmentBytes", parseSegmentSize, defaultSink?.maxSegmentBytes ?? 128 * 1_048_576),
+            rotateBytes: field("sinkRotateBytes", parseRotateSize, defaultSink?.rotateBytes ?? 128 * 1_048_576),
           },
     state: { kind: "sqlite", path: path("state", defaults.state.path) },
     logLevel: field("logLevel", (text) => parseChoice(text, LOG_LEVELS), defaults.logLevel),
@@ -301,7 +301,7 @@ function parseContentTypes(text: string): Parsed<ContentType[]> {
   return chosen.length === 0 ? { ok: false, expected: `at least one of ${CONTENT_TYPES.join(", ")}` } : { ok: true, value: chosen };
 }
 
-function parseSegmentSize(text: string): Parsed<number> {
+function parseRotateSize(text: string): Parsed<number> {
   const parsed = parseByteSize(text);
   return parsed.ok && parsed.value < 1_024 ? { ok: false, expected: "at least 1KiB" } : parsed;
 }

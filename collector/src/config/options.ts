@@ -163,10 +163,11 @@ export const OPTIONS = [
     isPath: true,
   },
   {
-    key: "sinkMaxSegmentBytes",
-    flag: "--sink-max-segment-bytes",
-    env: "AUDITFEED_SINK_MAX_SEGMENT_BYTES",
-    description: "File sink rotation size.",
+    key: "sinkRotateBytes",
+    flag: "--sink-rotate-bytes",
+    env: "AUDITFEED_SINK_ROTATE_BYTES",
+    description:
+      "The file sink starts a new segment after the first commit that leaves the current one at or past this size. A commit's records are never split over two segments, so a segment can end past it by up to one commit (whole blobs).",
     defaultText: "128MiB",
   },
   {

@@ -123,6 +123,7 @@ export class Delivery {
     this.#committedCheckpoint = sinkCheckpoint;
     this.#blobs = [];
     this.#ids = new Set();
+    await this.#sink.committed(sinkCheckpoint);
     this.#logger.debug("Committed a delivery group.", { blobs: blobs.length, records });
     return group.map(({ commit: blob, duplicates }) => ({
       contentType: blob.contentType,

@@ -39,8 +39,18 @@ export interface Sink {
   open(checkpoint: SinkCheckpoint | null): Promise<void>;
   /** Accept records; may buffer them. */
   write(records: readonly OutboundRecord[]): Promise<void>;
-  /** Make every record written so far durable or delivered; return the checkpoint that covers them (before any write: where `open` started). */
+  /**
+   * Make every record written so far durable or delivered; return the checkpoint that covers them (before any write:
+   * where `open` started). The collector commits that checkpoint before it flushes again: after a failed commit it
+   * reopens the sink at the last committed checkpoint instead, so at most the last flush can lack a commit, which is
+   * what lets a rollback sink tell its uncommitted tail from output a later commit acknowledged.
+   */
   flush(): Promise<SinkCheckpoint | null>;
+  /**
+   * The state commit that stored `checkpoint` (the last flush's) succeeded. A rollback sink records it, so that a
+   * state restored from before this commit is refused rather than allowed to roll back what the commit delivered.
+   */
+  committed(checkpoint: SinkCheckpoint | null): Promise<void>;
   /** Forget what was written since the last successful flush (after a failure, before the pipeline retries). */
   discard(): Promise<void>;
   close(): Promise<void>;

@@ -67,7 +67,7 @@ describe("loadConfig – defaults and precedence", () => {
     });
     const config = load([], { AUDITFEED_CONFIG: file });
     expect(config.state.path).toBe(join(cwd, "state/s.sqlite"));
-    expect(config.sink).toEqual({ kind: "file", directory: join(cwd, "out"), maxSegmentBytes: 128 * 1_048_576 });
+    expect(config.sink).toEqual({ kind: "file", directory: join(cwd, "out"), rotateBytes: 128 * 1_048_576 });
     expect(config.contentTypes).toEqual(["DLP.All", "Audit.General"]);
   });
 
@@ -86,7 +86,7 @@ describe("loadConfig – defaults and precedence", () => {
       AUDITFEED_CA_FILE: caFile,
       AUDITFEED_LOG_LEVEL: "debug",
       AUDITFEED_REQUESTS_PER_MINUTE: "500",
-      AUDITFEED_SINK_MAX_SEGMENT_BYTES: "1MiB",
+      AUDITFEED_SINK_ROTATE_BYTES: "1MiB",
     });
     expect(config).toMatchObject({
       cloud: "dod",

@@ -41,7 +41,7 @@ describe("Delivery", () => {
     directory = await temporaryDirectory();
     store = new SqliteStateStore({ path: join(directory.path, "state.sqlite"), dedupeHorizonMs: 8 * DAY });
     await store.open();
-    sink = new FileSink({ directory: events(), maxSegmentBytes: 1_048_576 });
+    sink = new FileSink({ directory: events(), rotateBytes: 1_048_576 });
     await sink.open(null);
     const committedCheckpoint = await sink.flush();
     await store.commit({ blobs: [], sinkCheckpoint: committedCheckpoint, at: new Date() });

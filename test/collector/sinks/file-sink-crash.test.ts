@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileSink } from "../../../collector/src/sinks/file/file-sink.ts";
 import { SqliteStateStore } from "../../../collector/src/state/sqlite-store.ts";
-import { MAX_SEGMENT_BYTES, groupRecords } from "./fixtures/group-records.ts";
+import { ROTATE_BYTES, groupRecords } from "./fixtures/group-records.ts";
 
 const WRITER = join(import.meta.dirname, "fixtures", "crash-writer.ts");
 const KILLS = 8;
@@ -33,7 +33,7 @@ async function restartAndRead(): Promise<{ committedGroups: number; lines: strin
   const store = new SqliteStateStore({ path: statePath, dedupeHorizonMs: 86_400_000 });
   try {
     const snapshot = await store.open();
-    await new FileSink({ directory, maxSegmentBytes: MAX_SEGMENT_BYTES }).open(snapshot.sinkCheckpoint);
+    await new FileSink({ directory, rotateBytes: ROTATE_BYTES }).open(snapshot.sinkCheckpoint);
     let committedGroups = 0;
     while ((await store.committedBlobs([`g-${committedGroups}`])).size > 0) committedGroups++;
     const segments = readdirSync(directory)

@@ -53,8 +53,15 @@ async function caught(promise: Promise<unknown>): Promise<AuditfeedError> {
   )) as AuditfeedError;
 }
 
-async function opened(checkpoint: SinkCheckpoint | null, maxSegmentBytes = 1 << 20): Promise<FileSink> {
-  const sink = new FileSink({ directory, maxSegmentBytes });
+/** A flush and its state commit, acknowledged to the sink, as the collector does. */
+async function commit(sink: FileSink): Promise<SinkCheckpoint> {
+  const checkpoint = await sink.flush();
+  await sink.committed(checkpoint);
+  return checkpoint;
+}
+
+async function opened(checkpoint: SinkCheckpoint | null, rotateBytes = 1 << 20): Promise<FileSink> {
+  const sink = new FileSink({ directory, rotateBytes });
   await sink.open(checkpoint);
   return sink;
 }
@@ -62,24 +69,26 @@ async function opened(checkpoint: SinkCheckpoint | null, maxSegmentBytes = 1 << 
 describe("FileSink", () => {
   it("should write one record per line and return the position after them", async () => {
     const sink = await opened(null);
-    expect(await sink.flush()).toEqual({ segment: 1, offset: 0 });
+    const start = await sink.flush();
+    expect(start).toMatchObject({ segment: 1, offset: 0, sequence: 0 });
     const batch = records("a", 3);
     await sink.write(batch);
     const checkpoint = await sink.flush();
     const expected = batch.map((record) => `${record.json}\n`).join("");
-    expect(checkpoint).toEqual({ segment: 1, offset: Buffer.byteLength(expected) });
+    expect(checkpoint).toEqual({ segment: 1, offset: Buffer.byteLength(expected), sink: start.sink, sequence: 1 });
+    expect(await sink.flush()).toEqual(checkpoint);
     expect(readFileSync(join(directory, "auditfeed-000001.ndjson"), "utf8")).toBe(expected);
   });
 
-  it("should cut an uncommitted tail and delete later segments when opened at a committed checkpoint", async () => {
+  it("should cut the one flush a crash left uncommitted, and what was written after it, when opened at the last commit", async () => {
     const sink = await opened(null, 100);
     const committed = records("a", 5);
     await sink.write(committed);
-    const checkpoint = await sink.flush();
+    const checkpoint = await commit(sink);
+    // Flushed but never committed (the process died before the state commit), then more spilled to disk unflushed.
     await sink.write(records("b", 5));
     await sink.flush();
-    await sink.write(records("c", 5));
-    await sink.flush();
+    await sink.write(records("c", 30, 40_000));
     expect(segments()).toEqual(["auditfeed-000001.ndjson", "auditfeed-000002.ndjson", "auditfeed-000003.ndjson"]);
 
     const restarted = await opened(checkpoint, 100);
@@ -87,11 +96,23 @@ describe("FileSink", () => {
     expect(delivered()).toEqual(ids(committed));
     const next = records("d", 2);
     await restarted.write(next);
-    expect(await restarted.flush()).toMatchObject({ segment: 2 });
+    expect(await restarted.flush()).toMatchObject({ segment: 2, sequence: 2 });
     expect(delivered()).toEqual(ids(committed, next));
   });
 
-  it("should rotate only at flush boundaries, once a segment reaches maxSegmentBytes", async () => {
+  it("should cut what was written after the last flush when the state committed that flush", async () => {
+    const sink = await opened(null);
+    const committed = records("a", 5);
+    await sink.write(committed);
+    const checkpoint = await sink.flush();
+    await sink.write(records("b", 30, 40_000));
+    const restarted = await opened(checkpoint);
+    expect(delivered()).toEqual(ids(committed));
+    await restarted.write(records("c", 1));
+    expect(await restarted.flush()).toMatchObject({ sequence: 2 });
+  });
+
+  it("should rotate only at flush boundaries, once a segment reaches rotateBytes", async () => {
     const sink = await opened(null, 300);
     const groups = [records("a", 3, 50), records("b", 3, 50), records("c", 1), records("d", 3, 50)];
     const checkpoints: SinkCheckpoint[] = [];
@@ -170,7 +191,7 @@ describe("FileSink", () => {
   });
 
   it("should report committed data that is missing at open", async () => {
-    await expect(opened({ segment: 3, offset: 10 })).rejects.toMatchObject({ code: "AF_ERR_SINK_REJECTED", retryable: false });
+    await expect(opened({ segment: 3, offset: 10 })).rejects.toMatchObject({ code: "AF_ERR_STATE_MISMATCH", retryable: false });
     await expect(opened({ cursor: "abc" })).rejects.toThrow(/is not a file sink position/);
   });
 

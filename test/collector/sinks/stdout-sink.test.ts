@@ -71,9 +71,9 @@ describe("StdoutSink", () => {
 
   it("should be what createSink builds for kind stdout, and the file sink for kind file", () => {
     expect(createSink({ kind: "stdout" }).name).toBe("stdout");
-    expect(createSink({ kind: "file", directory: "/tmp/unused", maxSegmentBytes: 1 }).delivery).toBe("exactly-once");
-    expect(() => createSink({ kind: "file", directory: "/tmp/unused", maxSegmentBytes: 0 })).toThrow(
-      "file sink: `maxSegmentBytes` must be a positive integer of bytes; got 0.",
+    expect(createSink({ kind: "file", directory: "/tmp/unused", rotateBytes: 1 }).delivery).toBe("exactly-once");
+    expect(() => createSink({ kind: "file", directory: "/tmp/unused", rotateBytes: 0 })).toThrow(
+      "file sink: `rotateBytes` must be a positive integer of bytes; got 0.",
     );
   });
 });

@@ -4,7 +4,8 @@ import { isAuditfeedError } from "../../errors.ts";
 import type { DeliveryGuarantee, OutboundRecord, Sink, SinkCheckpoint } from "../sink.ts";
 import { sinkError } from "../sink-error.ts";
 import { validateFileSinkConfig, type FileSinkConfig } from "./config.ts";
-import { checkpointFromPosition, positionFromCheckpoint, samePosition, type FilePosition } from "./position.ts";
+import { writeMarker, type CommitMarker } from "./commit-marker.ts";
+import { checkpointOf, fileCheckpoint, samePosition, type FilePosition } from "./position.ts";
 import { recover } from "./recovery.ts";
 import { appendToSegment, segmentName, syncDirectory } from "./segments.ts";
 
@@ -13,16 +14,23 @@ const SPILL_BYTES = 1024 * 1024;
 
 /**
  * NDJSON segments in a directory, exactly once: `flush` makes the written records durable (data fsynced, and the
- * directory when a segment was created) and returns the position after them; after a crash, `open` with the last
- * committed position cuts off whatever was written after it. See README.md for the guarantees.
+ * directory when a segment was created), numbers the flush in the folder's marker and returns the position after
+ * them; after a crash, `open` with the last committed checkpoint cuts off whatever was provably written after it,
+ * and refuses a state that does not belong to the folder. See README.md for the guarantees.
+ *
+ * Files are created owner-only (segments 0600, the folder 0700): the records are a tenant's full audit log, and the
+ * container's other users (or a shipper running as another account) have no business reading it unless an operator
+ * grants it.
  */
 export class FileSink implements Sink {
   readonly name = "file";
   readonly delivery: DeliveryGuarantee = "exactly-once";
   readonly #directory: string;
-  readonly #maxSegmentBytes: number;
+  readonly #rotateBytes: number;
   /** Where the last flush ended: what a `discard` returns to. */
   #flushed: FilePosition | undefined;
+  /** The folder's marker as last written: its id, the last flush's number, the last acknowledged commit. */
+  #marker: CommitMarker | undefined;
   /** Where the next bytes go: the flushed position plus what was spilled since. */
   #next: FilePosition = { segment: 1, offset: 0 };
   #pending: string[] = [];
@@ -35,7 +43,7 @@ export class FileSink implements Sink {
   constructor(config: Omit<FileSinkConfig, "kind">) {
     validateFileSinkConfig({ kind: "file", ...config });
     this.#directory = config.directory;
-    this.#maxSegmentBytes = config.maxSegmentBytes;
+    this.#rotateBytes = config.rotateBytes;
   }
 
   /** The directory exists (or can be made) and takes a file: a probe file, not a segment, is written, synced and removed. */
@@ -49,10 +57,11 @@ export class FileSink implements Sink {
   }
 
   async open(checkpoint: SinkCheckpoint | null): Promise<void> {
-    const committed = positionFromCheckpoint(checkpoint);
-    const start = await this.#io("recover the committed position", () => recover(this.#directory, committed));
-    this.#flushed = start;
-    this.#next = start;
+    const committed = fileCheckpoint(checkpoint);
+    const { position, marker } = await this.#io("recover the committed position", () => recover(this.#directory, committed));
+    this.#marker = marker;
+    this.#flushed = position;
+    this.#next = position;
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#tailMayHoldDiscarded = false;
@@ -61,7 +70,7 @@ export class FileSink implements Sink {
 
   async write(records: readonly OutboundRecord[]): Promise<void> {
     const flushed = this.#opened();
-    if (this.#pendingBytes === 0 && samePosition(this.#next, flushed) && flushed.offset >= this.#maxSegmentBytes) {
+    if (this.#pendingBytes === 0 && samePosition(this.#next, flushed) && flushed.offset >= this.#rotateBytes) {
       this.#next = { segment: flushed.segment + 1, offset: 0 };
       this.#directorySynced = false;
     }
@@ -76,15 +85,40 @@ export class FileSink implements Sink {
     }
   }
 
+  /** A flush with nothing new returns the last checkpoint again; any other is numbered one past the last. */
   async flush(): Promise<SinkCheckpoint> {
     const flushed = this.#opened();
+    const marker = this.#marker as CommitMarker;
+    if (this.#pendingBytes === 0 && samePosition(this.#next, flushed) && this.#directorySynced) {
+      return checkpointOf(flushed, marker.sink, marker.flushed.sequence);
+    }
     if (this.#pendingBytes > 0 || !samePosition(this.#next, flushed)) await this.#spill(true);
     if (!this.#directorySynced) {
       await this.#io("sync the directory", () => syncDirectory(this.#directory));
       this.#directorySynced = true;
     }
+    // The marker names this flush durably before its checkpoint can reach a state commit, so recovery always knows
+    // the last flush: the only one that may lack a commit.
+    const next: CommitMarker = { ...marker, flushed: { sequence: marker.flushed.sequence + 1, position: this.#next } };
+    await this.#io("record the flush in the folder's marker", () => writeMarker(this.#directory, next, true));
+    this.#marker = next;
     this.#flushed = this.#next;
-    return checkpointFromPosition(this.#next);
+    return checkpointOf(this.#next, next.sink, next.flushed.sequence);
+  }
+
+  /**
+   * Records that the state commit of `checkpoint` succeeded, so that a state restored from before it is refused
+   * instead of cutting what this commit delivered. The directory is not synced: losing this step to a power cut only
+   * leaves recovery as unsure about the last flush as it is before the acknowledgement, never wrong.
+   */
+  async committed(checkpoint: SinkCheckpoint | null): Promise<void> {
+    const marker = this.#marker;
+    const stamp = fileCheckpoint(checkpoint)?.stamp;
+    if (marker === undefined || stamp === undefined || stamp === null || stamp.sink !== marker.sink) return;
+    if (stamp.sequence <= marker.committed || stamp.sequence > marker.flushed.sequence) return;
+    const next: CommitMarker = { ...marker, committed: stamp.sequence };
+    await this.#io("record the commit in the folder's marker", () => writeMarker(this.#directory, next, false));
+    this.#marker = next;
   }
 
   /** Forgets unflushed records. The bytes already spilled are cut off by the next write (or by `open` after a crash). */
@@ -100,6 +134,7 @@ export class FileSink implements Sink {
   /** No file stays open between calls, so there is nothing to release; unflushed records are dropped. */
   close(): Promise<void> {
     this.#flushed = undefined;
+    this.#marker = undefined;
     this.#pending = [];
     this.#pendingBytes = 0;
     return Promise.resolve();

@@ -57,7 +57,7 @@ export interface AppendOptions {
  * or appended to is reported instead of silently corrupted.
  */
 export async function appendToSegment(path: string, offset: number, data: Buffer | null, options: AppendOptions): Promise<void> {
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o640);
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o600);
   try {
     const { size } = await handle.stat();
     if (size > offset && options.tailMayHoldDiscarded) await handle.truncate(offset);

@@ -55,6 +55,11 @@ export class StdoutSink implements Sink {
     return null;
   }
 
+  /** Nothing is rolled back, so there is nothing to record. */
+  committed(_checkpoint: SinkCheckpoint | null): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Nothing written can be taken back; the collector's retry re-sends the group (at least once). */
   discard(): Promise<void> {
     return Promise.resolve();
