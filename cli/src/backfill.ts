@@ -1,6 +1,6 @@
 import { parseDuration } from "../../collector/src/config/values.ts";
 import { LISTING_RETENTION_MS } from "../../collector/src/pipeline/windows.ts";
-import { EXIT } from "./exit-codes.ts";
+import { EXIT, exitCodeOfFailure } from "./exit-codes.ts";
 import { openCollector } from "./open-collector.ts";
 import { exitCodeOf } from "./outcome.ts";
 import { progressReporter } from "./progress.ts";
@@ -54,7 +54,7 @@ export async function backfillCommand(args: string[]): Promise<number> {
   } catch (error) {
     progress.done();
     logger.error("The backfill failed; what was committed stays, and running it again resumes without duplicates.", { error });
-    return EXIT.failed;
+    return exitCodeOfFailure(error);
   } finally {
     await collector.close();
   }

@@ -1,4 +1,4 @@
-import { EXIT } from "./exit-codes.ts";
+import { exitCodeOfFailure } from "./exit-codes.ts";
 import { openCollector } from "./open-collector.ts";
 import { exitCodeOf } from "./outcome.ts";
 import { stopOnSignals } from "./stop-signal.ts";
@@ -12,7 +12,7 @@ export async function onceCommand(args: string[]): Promise<number> {
     return exitCodeOf(await collector.cycle({ stop: stopOnSignals() }));
   } catch (error) {
     logger.error("The cycle failed; nothing after the last commit was kept, and the next run starts from there.", { error });
-    return EXIT.failed;
+    return exitCodeOfFailure(error);
   } finally {
     await collector.close();
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { EXIT } from "./exit-codes.ts";
+import { EXIT, exitCodeOfFailure, isSettledFailure } from "./exit-codes.ts";
 import { openCollector } from "./open-collector.ts";
 import { stopOnSignals } from "./stop-signal.ts";
 
@@ -24,6 +24,10 @@ export async function runCommand(args: string[]): Promise<number> {
         failures = 0;
         await pause(config.pollIntervalMs, stop);
       } catch (error) {
+        if (isSettledFailure(error)) {
+          logger.error("The cycle failed in a way that retrying cannot fix; stopping. Nothing after the last commit was kept.", { error });
+          return exitCodeOfFailure(error);
+        }
         failures++;
         const delay = Math.min(config.pollIntervalMs, FIRST_RETRY_MS * 2 ** (failures - 1));
         logger.error("The cycle failed; nothing after the last commit was kept. Retrying.", { error, failures, retryInMs: delay });

@@ -153,6 +153,7 @@ export async function runCycle(
       if (first) report(contentType).range = { start: first.start, end };
       listed.push({ contentType, cursor, end, pending: all.filter((descriptor) => !committed.has(descriptor.contentId)) });
     } catch (error) {
+      if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_STATE")) throw error;
       report(contentType).error = describe(error);
       log.warn("Listing content failed; the content type is retried next cycle.", { error });
       cursors[contentType] = cursor;
@@ -216,7 +217,8 @@ export async function runCycle(
           contentId: descriptor.contentId,
           error,
         });
-      } else if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_SINK")) {
+      } else if (isAuditfeedError(error) && (error.code.startsWith("AF_ERR_SINK") || error.code.startsWith("AF_ERR_STATE"))) {
+        // The sink or the state failed, not this blob: the whole cycle stops.
         throw error;
       } else {
         report(descriptor.contentType).failed++;

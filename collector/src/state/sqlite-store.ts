@@ -20,7 +20,7 @@
  * For a store that lives in Azure Blob storage (an ephemeral job), `close` checkpoints the WAL into the main file
  * and removes it, so the single file at `path` is the whole state and can be uploaded as is.
  */
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { AuditfeedError } from "../errors.ts";
@@ -28,6 +28,7 @@ import type { SinkCheckpoint } from "../sinks/sink.ts";
 import { isContentType, type ContentType } from "../source/content.ts";
 import { recordKey, recordKeyText, type RecordKey } from "./record-key.ts";
 import { prepareSchema } from "./sqlite-schema.ts";
+import { isLockConflict, stateError } from "./state-errors.ts";
 import type { BlobCommit, Commit, ContentTypeCursor, StateSnapshot, StateStore } from "./store.ts";
 
 export interface SqliteStateStoreOptions {
@@ -72,12 +73,16 @@ export class SqliteStateStore implements StateStore {
   }
 
   open(): Promise<StateSnapshot> {
-    return settle(() => this.#open());
+    return this.#settle("open the state", () => this.#open());
   }
 
   #open(): StateSnapshot {
     if (this.#db !== undefined) throw new Error(`State store ${this.#path} is already open.`);
-    mkdirSync(dirname(this.#path), { recursive: true });
+    // Owner-only (folder 0700, file 0600): the state holds the tenant's record ids and where its audit log went, which
+    // nobody else on the host or in the container needs. SQLite gives the -wal and -shm files the database file's
+    // mode, so creating the file first is enough. An existing file keeps the mode its operator gave it.
+    mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(this.#path, "a", 0o600));
     const db = new DatabaseSync(this.#path);
     try {
       this.#lock(db);
@@ -92,7 +97,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   committedBlobs(contentIds: readonly string[]): Promise<Set<string>> {
-    return settle(() => {
+    return this.#settle("look up delivered blobs", () => {
       const { findBlobs } = this.#opened();
       const found = new Set<string>();
       for (const chunk of chunks(contentIds)) {
@@ -103,7 +108,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   deliveredRecords(recordIds: readonly string[]): Promise<Set<string>> {
-    return settle(() => {
+    return this.#settle("look up delivered record ids", () => {
       const { findRecords } = this.#opened();
       const idsByKey = new Map<string, string[]>();
       const keys = recordIds.map((id) => {
@@ -126,11 +131,11 @@ export class SqliteStateStore implements StateStore {
   }
 
   commit(commit: Commit): Promise<void> {
-    return settle(() => {
+    return this.#settle("commit state", () => {
       const statements = this.#opened();
       const at = commit.at.getTime();
       if (!Number.isFinite(at)) throw new RangeError("State commit: `at` is not a valid date.");
-      this.#transaction("commit state", () => {
+      this.#transaction(() => {
         for (const blob of commit.blobs) insertBlob(statements, blob, at);
         insertRecordIds(statements, commit.blobs, at + this.#dedupeHorizonMs);
         if (commit.sinkCheckpoint === null) statements.deleteMeta.run("sink_checkpoint");
@@ -144,10 +149,10 @@ export class SqliteStateStore implements StateStore {
   }
 
   prune(now: Date): Promise<{ readonly blobs: number; readonly records: number }> {
-    return settle(() => {
+    return this.#settle("prune state", () => {
       const { pruneBlobs, pruneRecords } = this.#opened();
       const cutoff = now.getTime();
-      return this.#transaction("prune state", () => ({
+      return this.#transaction(() => ({
         blobs: Number(pruneBlobs.run(cutoff).changes),
         records: Number(pruneRecords.run(cutoff).changes),
       }));
@@ -155,7 +160,7 @@ export class SqliteStateStore implements StateStore {
   }
 
   close(): Promise<void> {
-    return settle(() => {
+    return this.#settle("close the state", () => {
       const db = this.#db;
       if (db === undefined) return;
       this.#db = undefined;
@@ -174,17 +179,10 @@ export class SqliteStateStore implements StateStore {
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       db.exec("BEGIN EXCLUSIVE; COMMIT");
     } catch (error) {
-      if (sqliteCode(error) === SQLITE_BUSY || sqliteCode(error) === SQLITE_LOCKED) {
+      if (isLockConflict(error)) {
         throw new AuditfeedError(
           "AF_ERR_STATE_LOCKED",
           `State file ${this.#path} is in use by another auditfeed collector. Only one collector may use a state file: stop the other one, or give this one its own state location.`,
-          { cause: error },
-        );
-      }
-      if (sqliteCode(error) === SQLITE_NOTADB) {
-        throw new AuditfeedError(
-          "AF_ERR_STATE_UNREADABLE",
-          `State file ${this.#path} is not an SQLite database. Point the state location at auditfeed's state file, or at a new path to start over.`,
           { cause: error },
         );
       }
@@ -192,7 +190,7 @@ export class SqliteStateStore implements StateStore {
     }
   }
 
-  #transaction<T>(what: string, body: () => T): T {
+  #transaction<T>(body: () => T): T {
     const db = this.#db;
     if (db === undefined) throw new Error(`State store ${this.#path} is not open.`);
     db.exec("BEGIN IMMEDIATE");
@@ -202,16 +200,15 @@ export class SqliteStateStore implements StateStore {
       return result;
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
-      if (sqliteCode(error) === undefined) throw error;
-      throw new AuditfeedError(
-        "AF_ERR_STATE_WRITE",
-        `Could not ${what} in ${this.#path}: ${(error as Error).message}. Check that the disk has space and is writable.`,
-        {
-          retryable: true,
-          cause: error,
-        },
-      );
+      throw error;
     }
+  }
+
+  /** node:sqlite is synchronous; this keeps the async contract (a throw becomes a rejection) and names the file in every failure. */
+  #settle<T>(what: string, body: () => T): Promise<T> {
+    return new Promise<T>((resolve) => resolve(body())).catch((error: unknown) => {
+      throw stateError(this.#path, what, error);
+    });
   }
 
   #snapshot(db: DatabaseSync): StateSnapshot {
@@ -233,21 +230,6 @@ export class SqliteStateStore implements StateStore {
     if (this.#statements === undefined) throw new Error(`State store ${this.#path} is not open: call open() first.`);
     return this.#statements;
   }
-}
-
-const SQLITE_BUSY = 5;
-const SQLITE_LOCKED = 6;
-const SQLITE_NOTADB = 26;
-
-/** node:sqlite is synchronous; this keeps the async contract (a throw becomes a rejection, never a synchronous throw). */
-function settle<T>(body: () => T): Promise<T> {
-  return new Promise((resolve) => resolve(body()));
-}
-
-function sqliteCode(error: unknown): number | undefined {
-  if (!(error instanceof Error) || (error as { code?: unknown }).code !== "ERR_SQLITE_ERROR") return undefined;
-  const errcode = (error as { errcode?: unknown }).errcode;
-  return typeof errcode === "number" ? errcode & 0xff : undefined;
 }
 
 function prepareStatements(db: DatabaseSync): Statements {
