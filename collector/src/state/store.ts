@@ -39,7 +39,8 @@ export interface StateSnapshot {
 
 /**
  * Durable collector state: cursors, the delivered-blob ledger, the record-id dedupe index and the sink checkpoint.
- * Implementations: SQLite on local disk (default); an Azure Blob–backed one for the ephemeral Container Apps Job.
+ * One implementation exists: SQLite on local disk (sqlite-store.ts). The ephemeral Container Apps Job needs one in
+ * Azure Blob storage, which does not exist yet; it must keep this same contract.
  */
 export interface StateStore {
   /** Open (creating if needed) and read what small state there is. Fails with a clear error if another process holds it. */
