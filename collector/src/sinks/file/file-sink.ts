@@ -50,8 +50,8 @@ export class FileSink implements Sink {
   async check(): Promise<void> {
     const probe = join(this.#directory, ".auditfeed-doctor-probe");
     await this.#io("write a probe file", async () => {
-      await mkdir(this.#directory, { recursive: true });
-      await writeFile(probe, "auditfeed doctor\n", { flush: true });
+      await mkdir(this.#directory, { recursive: true, mode: 0o700 });
+      await writeFile(probe, "auditfeed doctor\n", { flush: true, mode: 0o600 });
       await unlink(probe);
     });
   }
