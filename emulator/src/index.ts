@@ -15,15 +15,15 @@ import { createVirtualClock } from "./clock.ts";
 import type { VirtualClock } from "./clock.ts";
 import { createIdentityProvider } from "./identity/index.ts";
 import type { IdentityProvider } from "./identity/index.ts";
-import { demoTenant, resolveTenant } from "./options.ts";
+import { checkConsents, demoTenant, resolveTenant } from "./options.ts";
 import type { EmulatorOptions } from "./options.ts";
 import type { SubscriptionStatus } from "./subscriptions.ts";
 import { TenantState } from "./tenant.ts";
 import type { GroundTruth, GroundTruthQuery } from "./tenant.ts";
 import { createCertificateAuthority } from "./tls.ts";
 
-export type { AppRegistration, IdentityProvider } from "./identity/index.ts";
-export type { EmulatorOptions, FaultOptions, TenantOptions } from "./options.ts";
+export type { AppRegistration, IdentityProvider, ManagedIdentity } from "./identity/index.ts";
+export type { ConsentOptions, EmulatorOptions, FaultOptions, TenantOptions } from "./options.ts";
 export { DEFAULT_EVENTS_PER_HOUR, DEMO_APP, DEMO_TENANT, demoTenant } from "./options.ts";
 export type { RequestRecord } from "./api/management.ts";
 export type { Operation, ScriptedFault, ScriptedReply } from "./api/scripted-faults.ts";
@@ -82,10 +82,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const tenantOptions = (options.tenants ?? [demoTenant()]).map(resolveTenant);
   const tenants = new Map(tenantOptions.map((tenant) => [tenant.tenantId, new TenantState(tenant, seed, startMs)]));
   if (tenants.size !== tenantOptions.length) throw new RangeError("emulator option `tenants` lists the same tenantId twice; give each tenant once.");
+  checkConsents(tenantOptions);
 
   const identity = createIdentityProvider({
     audience: options.cloudAudience ?? "https://manage.office.com",
     apps: tenantOptions.flatMap((tenant) => tenant.apps),
+    consents: tenantOptions.flatMap((tenant) =>
+      tenant.consents.map((consent) => ({ tenantId: tenant.tenantId, clientId: consent.clientId, roles: [...consent.roles] })),
+    ),
+    managedIdentities: options.managedIdentities ?? [],
+    // Every emulated tenant exists in the directory, whether or not it registers an app of its own.
+    tenantIds: tenantOptions.map((tenant) => tenant.tenantId),
   });
   const ca = createCertificateAuthority();
   const certificate = ca.issueServerCertificate([...new Set([host, "127.0.0.1", "localhost"])]);

@@ -1,6 +1,6 @@
 import type { ContentType } from "../../collector/src/source/content.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import type { AppRegistration } from "./identity/index.ts";
+import type { AppRegistration, ManagedIdentity } from "./identity/index.ts";
 
 /** How the emulator misbehaves, on purpose, the way the real service does. Fractions are of blobs or requests. */
 export interface FaultOptions {
@@ -26,9 +26,18 @@ export interface FaultOptions {
   poisonContentUri?: string;
 }
 
+/** This tenant's admin consent to another tenant's multi-tenant app (its service principal here), with the roles granted. */
+export interface ConsentOptions {
+  clientId: string;
+  roles: string[];
+}
+
 export interface TenantOptions {
   tenantId: string;
+  /** Apps registered in this tenant (their home). */
   apps: AppRegistration[];
+  /** Multi-tenant apps of other tenants consented to here. Default none. */
+  consents?: ConsentOptions[];
   /** Records generated per virtual hour, per content type; types left out generate nothing. */
   eventsPerHour?: Partial<Record<ContentType, number>>;
   /** Target records per blob; the actual count varies by ±50%. Default 20. Blob spacing follows from the rate. */
@@ -55,6 +64,8 @@ export interface EmulatorOptions {
   freezeClock?: boolean;
   /** Default: one tenant (DEMO_TENANT) with one app (DEMO_APP) holding ActivityFeed.Read and ActivityFeed.ReadDlp. */
   tenants?: TenantOptions[];
+  /** User-assigned managed identities the managed identity endpoint serves (a federated credential can trust them). Default none. */
+  managedIdentities?: ManagedIdentity[];
   /** Keep every request in `Emulator.requests`. Default true; the standalone command turns it off so memory stays flat for days. */
   recordRequests?: boolean;
   /** Content listing page size. Default 100. */
@@ -73,6 +84,7 @@ export type ResolvedFaults = Required<Omit<FaultOptions, "poisonContentUri">> & 
 export interface ResolvedTenant {
   tenantId: string;
   apps: AppRegistration[];
+  consents: ConsentOptions[];
   eventsPerHour: Record<ContentType, number>;
   recordsPerBlob: number;
   historyHours: number;
@@ -140,6 +152,7 @@ export function resolveTenant(options: TenantOptions): ResolvedTenant {
   return {
     tenantId: options.tenantId.toLowerCase(),
     apps: options.apps,
+    consents: options.consents ?? [],
     eventsPerHour,
     recordsPerBlob: Math.round(positive("recordsPerBlob", options.recordsPerBlob, 20)),
     historyHours,
@@ -159,4 +172,19 @@ export function resolveTenant(options: TenantOptions): ResolvedTenant {
       poisonContentUri: faults.poisonContentUri?.replace(/\/+$/, ""),
     },
   };
+}
+
+/** Refuses a consent that Entra could not hold: the app must be a multi-tenant app registered in another tenant. */
+export function checkConsents(tenants: readonly ResolvedTenant[]): void {
+  const apps = tenants.flatMap((tenant) => tenant.apps);
+  for (const tenant of tenants) {
+    for (const consent of tenant.consents) {
+      const app = apps.find((candidate) => candidate.clientId.toLowerCase() === consent.clientId.toLowerCase());
+      if (app === undefined || app.signInAudience !== "AzureADMultipleOrgs" || app.tenantId.toLowerCase() === tenant.tenantId) {
+        throw new RangeError(
+          `emulator option \`tenants[].consents\` of tenant ${tenant.tenantId} names ${consent.clientId}, which is not a multi-tenant app (signInAudience AzureADMultipleOrgs) registered in another tenant; register it there first.`,
+        );
+      }
+    }
+  }
 }

@@ -60,9 +60,11 @@ export const aadErrors = {
       7000222,
       `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.`,
     ),
+  // No service principal of the app in the tenant: a home app registered without one, a multi-tenant app never consented
+  // there, or one whose service principal was deleted (offboarding). Entra answers 401, as public error reports show.
   servicePrincipalMissing: (clientId: string, tenant: string) =>
     aad(
-      400,
+      401,
       "invalid_client",
       7000229,
       `The client application ${clientId} is missing service principal in the tenant ${tenant}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119`,
@@ -123,6 +125,14 @@ export const aadErrors = {
       "invalid_request",
       70021,
       `No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'. Assertion Subject: '${subject}'. Assertion Audience: '${audience}'.`,
+    ),
+  // Entra refuses its own tokens (a managed identity's) as the assertion of an app registered in another tenant.
+  crossTenantEntraAssertion: (issuer: string) =>
+    aad(
+      400,
+      "invalid_request",
+      700236,
+      `Entra ID tokens issued by issuer '${issuer}' may not be used for federated identity credential flows for applications or managed identities registered in this tenant.`,
     ),
   federatedSignature: () => aad(400, "invalid_request", 50013, "Assertion failed signature validation. [Reason - The key was not found.]"),
 } as const;

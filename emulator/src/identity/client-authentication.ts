@@ -15,6 +15,8 @@ export interface AuthenticationContext {
   tokenEndpoint: string;
   /** The public key of a federated issuer this emulator signs for (managed identity, workload identity), or undefined for any other issuer. */
   federatedIssuerKey(issuer: string): KeyObject | undefined;
+  /** The tenant whose managed identities `issuer` names (Entra itself as the issuer), or undefined for other issuers. */
+  managedIdentityTenant(issuer: string): string | undefined;
 }
 
 export type Authentication = { ok: true; appidacr: AppIdAcr } | { ok: false; failure: AadError };
@@ -76,6 +78,9 @@ function authenticateFederatedAssertion(jwt: DecodedJwt, app: AppRegistration, c
   const issuer = stringClaim(jwt.payload, "iss") ?? "";
   const subject = stringClaim(jwt.payload, "sub") ?? "";
   const audiences = audienceClaim(jwt.payload);
+  const identityTenant = context.managedIdentityTenant(issuer);
+  // The trust works only inside one tenant; another tenant is reached by consenting there to a multi-tenant app.
+  if (identityTenant !== undefined && identityTenant.toLowerCase() !== app.tenantId.toLowerCase()) return fail(aadErrors.crossTenantEntraAssertion(issuer));
   const key = context.federatedIssuerKey(issuer);
   const byIssuer = app.federatedCredentials.filter((credential) => credential.issuer === issuer);
   if (key === undefined || byIssuer.length === 0) return fail(aadErrors.federatedIssuerNotFound(issuer));

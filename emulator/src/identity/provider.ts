@@ -25,6 +25,7 @@ function authorityPath(req: IncomingMessage, baseUrl: string): { segments: strin
 
 export function createIdentityProvider(options: IdentityOptions): IdentityProvider {
   const apps = options.apps;
+  const consents = options.consents ?? [];
   const managedIdentities = options.managedIdentities ?? [];
   const lifetimeSeconds = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
   // One key signs what Entra signs (access tokens, managed identity tokens); the cluster's key signs workload tokens.
@@ -35,12 +36,18 @@ export function createIdentityProvider(options: IdentityOptions): IdentityProvid
   /** The registered spelling of a tenant ID, matched case-insensitively as Entra does. */
   function knownTenant(segment: string): string | undefined {
     const wanted = segment.toLowerCase();
-    return [...apps, ...managedIdentities].map((entry) => entry.tenantId).find((tenantId) => tenantId.toLowerCase() === wanted);
+    return [...apps, ...consents, ...managedIdentities, ...(options.tenantIds ?? []).map((tenantId) => ({ tenantId }))]
+      .map((entry) => entry.tenantId)
+      .find((tenantId) => tenantId.toLowerCase() === wanted);
+  }
+
+  function managedIdentityTenant(issuer: string): string | undefined {
+    return managedIdentities.find((identity) => managedIdentityIssuer(identity.tenantId) === issuer)?.tenantId;
   }
 
   function federatedIssuerKey(issuer: string) {
     if (issuer === WORKLOAD_ISSUER) return workloadKey.publicKey;
-    return managedIdentities.some((identity) => managedIdentityIssuer(identity.tenantId) === issuer) ? entraKey.publicKey : undefined;
+    return managedIdentityTenant(issuer) === undefined ? undefined : entraKey.publicKey;
   }
 
   async function handleAuthority(req: IncomingMessage, res: ServerResponse, rawBaseUrl: string): Promise<boolean> {
@@ -66,8 +73,8 @@ export function createIdentityProvider(options: IdentityOptions): IdentityProvid
         sendJson(res, 405, { error: "invalid_request", error_description: "AADSTS900561: The endpoint only accepts POST requests." });
         return true;
       }
-      const context: AuthenticationContext = { tokenEndpoint: `${baseUrl}/${tenantId}/oauth2/v2.0/token`, federatedIssuerKey };
-      await handleTokenRequest(req, res, tenantId, { apps, audience: options.audience, key: entraKey, lifetimeSeconds }, context);
+      const context: AuthenticationContext = { tokenEndpoint: `${baseUrl}/${tenantId}/oauth2/v2.0/token`, federatedIssuerKey, managedIdentityTenant };
+      await handleTokenRequest(req, res, tenantId, { apps, consents, audience: options.audience, key: entraKey, lifetimeSeconds }, context);
       return true;
     }
     if (req.method !== "GET") return false;
@@ -77,6 +84,7 @@ export function createIdentityProvider(options: IdentityOptions): IdentityProvid
 
   return {
     apps,
+    consents,
     managedIdentityHeader,
     handleAuthority,
     handleManagedIdentity(req, res) {

@@ -4,12 +4,14 @@ import { sameResource } from "./bearer.ts";
 import { authenticateClient } from "./client-authentication.ts";
 import type { AuthenticationContext } from "./client-authentication.ts";
 import { readForm, sendJson } from "./http.ts";
+import { resolvePrincipal } from "./principals.ts";
 import type { SigningKey } from "./jwt.ts";
 import { issueAccessToken } from "./tokens.ts";
-import type { AppRegistration } from "./types.ts";
+import type { AppRegistration, TenantConsent } from "./types.ts";
 
 export interface TokenEndpointSettings {
   apps: AppRegistration[];
+  consents: TenantConsent[];
   audience: string;
   key: SigningKey;
   lifetimeSeconds: number;
@@ -44,14 +46,11 @@ export async function handleTokenRequest(
   if (grantType !== "client_credentials") return sendAadError(res, aadErrors.unsupportedGrantType(grantType), correlationId);
   const clientId = form.get("client_id");
   if (clientId === null) return sendAadError(res, aadErrors.missingParameter("client_id"), correlationId);
-  const app = settings.apps.find(
-    (candidate) => candidate.tenantId.toLowerCase() === tenantId.toLowerCase() && candidate.clientId.toLowerCase() === clientId.toLowerCase(),
-  );
-  if (app === undefined) return sendAadError(res, aadErrors.applicationNotFound(clientId, tenantId), correlationId);
+  const principal = resolvePrincipal(settings.apps, settings.consents, tenantId, clientId);
+  if (!principal.ok) return sendAadError(res, principal.failure, correlationId);
 
-  const authentication = authenticateClient(form, app, context);
+  const authentication = authenticateClient(form, principal.app, context);
   if (!authentication.ok) return sendAadError(res, authentication.failure, correlationId);
-  if (app.servicePrincipalMissing === true) return sendAadError(res, aadErrors.servicePrincipalMissing(app.clientId, tenantId), correlationId);
 
   const scope = form.get("scope");
   if (scope === null) return sendAadError(res, aadErrors.missingParameter("scope"), correlationId);
@@ -62,6 +61,6 @@ export async function handleTokenRequest(
     token_type: "Bearer",
     expires_in: settings.lifetimeSeconds,
     ext_expires_in: settings.lifetimeSeconds,
-    access_token: issueAccessToken(app, settings.audience, authentication.appidacr, settings.key, settings.lifetimeSeconds),
+    access_token: issueAccessToken(principal.grantee, settings.audience, authentication.appidacr, settings.key, settings.lifetimeSeconds),
   });
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { nowSeconds, signJwt } from "./jwt.ts";
 import type { SigningKey } from "./jwt.ts";
-import type { AppRegistration, ManagedIdentity } from "./types.ts";
+import type { Grantee } from "./principals.ts";
+import type { ManagedIdentity } from "./types.ts";
 
 /** How the client proved its identity, as Entra records it in `appidacr`: "1" shared secret, "2" certificate or federated assertion. */
 export type AppIdAcr = "1" | "2";
@@ -14,9 +15,9 @@ export function managedIdentityIssuer(tenantId: string): string {
   return `https://login.microsoftonline.com/${tenantId}/v2.0`;
 }
 
-/** A stable GUID for an app's service principal, so `oid` is the same on every token of one app. */
-export function servicePrincipalObjectId(app: AppRegistration): string {
-  const hex = createHash("sha256").update(`${app.tenantId.toLowerCase()}/${app.clientId.toLowerCase()}`).digest("hex");
+/** A stable GUID for an app's service principal in a tenant, so `oid` is the same on every token of one app there. */
+export function servicePrincipalObjectId(principal: Pick<Grantee, "tenantId" | "clientId">): string {
+  const hex = createHash("sha256").update(`${principal.tenantId.toLowerCase()}/${principal.clientId.toLowerCase()}`).digest("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -25,24 +26,27 @@ function lifetimeClaims(lifetimeSeconds: number): { iat: number; nbf: number; ex
   return { iat: now, nbf: now, exp: now + lifetimeSeconds };
 }
 
-/** A v1.0 app-only access token, shaped like the ones Entra issues for https://manage.office.com. */
-export function issueAccessToken(app: AppRegistration, audience: string, appidacr: AppIdAcr, key: SigningKey, lifetimeSeconds: number): string {
-  const oid = servicePrincipalObjectId(app);
-  const issuer = `https://sts.windows.net/${app.tenantId}/`;
+/**
+ * A v1.0 app-only access token, shaped like the ones Entra issues for https://manage.office.com: issued by the
+ * requested tenant to the app's service principal there, with the roles granted there.
+ */
+export function issueAccessToken(grantee: Grantee, audience: string, appidacr: AppIdAcr, key: SigningKey, lifetimeSeconds: number): string {
+  const oid = servicePrincipalObjectId(grantee);
+  const issuer = `https://sts.windows.net/${grantee.tenantId}/`;
   return signJwt(
     {
       aud: audience,
       iss: issuer,
       ...lifetimeClaims(lifetimeSeconds),
-      appid: app.clientId,
+      appid: grantee.clientId,
       appidacr,
       idp: issuer,
       idtyp: "app",
       oid,
       // Entra leaves `roles` out entirely when nothing is granted.
-      ...(app.roles.length > 0 ? { roles: [...app.roles] } : {}),
+      ...(grantee.roles.length > 0 ? { roles: [...grantee.roles] } : {}),
       sub: oid,
-      tid: app.tenantId,
+      tid: grantee.tenantId,
       uti: randomBytes(16).toString("base64url"),
       ver: "1.0",
     },

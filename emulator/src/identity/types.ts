@@ -1,9 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** An Entra app registration with its service principal in the same tenant (single-tenant apps only). */
+/** An Entra app registration in its home tenant `tenantId`, with its service principal there. */
 export interface AppRegistration {
   tenantId: string;
   clientId: string;
+  /**
+   * Who may sign in: the home tenant only (`AzureADMyOrg`, the default), or also every tenant that holds a service
+   * principal of the app (`AzureADMultipleOrgs`: a multi-tenant app, consented there; see `TenantConsent`).
+   */
+  signInAudience?: "AzureADMyOrg" | "AzureADMultipleOrgs";
   /** Accepted client secrets. */
   secrets: string[];
   /** Secrets past their end date: presenting one gets AADSTS7000222, as Entra answers for an expired secret. */
@@ -14,7 +19,17 @@ export interface AppRegistration {
   certificatePems: string[];
   /** Federated identity credentials: an assertion is accepted when its iss and sub equal one record's and its aud is among that record's audiences. */
   federatedCredentials: Array<{ issuer: string; subject: string; audiences: string[] }>;
-  /** Granted (admin-consented) app roles, e.g. ["ActivityFeed.Read", "ActivityFeed.ReadDlp"]. */
+  /** Granted (admin-consented) app roles in the home tenant, e.g. ["ActivityFeed.Read", "ActivityFeed.ReadDlp"]. */
+  roles: string[];
+}
+
+/**
+ * Admin consent of tenant `tenantId` to another tenant's multi-tenant app: the app's service principal in that tenant,
+ * holding the app roles granted there. Removing it is what deleting the service principal (offboarding) does.
+ */
+export interface TenantConsent {
+  tenantId: string;
+  clientId: string;
   roles: string[];
 }
 
@@ -30,7 +45,11 @@ export interface IdentityOptions {
   /** Resource the access tokens are for, e.g. "https://manage.office.com"; clients ask for the scope "<audience>/.default". */
   audience: string;
   apps: AppRegistration[];
+  /** Service principals of multi-tenant apps in tenants other than their home. */
+  consents?: TenantConsent[];
   managedIdentities?: ManagedIdentity[];
+  /** Directories that exist besides the home tenants of apps and identities (a tenant with no app of its own). */
+  tenantIds?: string[];
   /** Lifetime of issued tokens in seconds; default 3599, as Entra reports for app-only tokens. */
   tokenLifetimeSeconds?: number;
 }
@@ -50,6 +69,8 @@ export type TokenCheck = { ok: true; token: VerifiedToken } | { ok: false; reaso
 export interface IdentityProvider {
   /** Live registry: tests mutate roles, secrets and credentials between calls and the next request sees the change. */
   readonly apps: AppRegistration[];
+  /** Live registry of consents to multi-tenant apps: a test removes one to model the service principal's deletion. */
+  readonly consents: TenantConsent[];
   /** Handles authority requests (token endpoint, OIDC discovery, instance discovery, signing keys). Resolves false if the path is not an authority path. */
   handleAuthority(req: IncomingMessage, res: ServerResponse, baseUrl: string): Promise<boolean>;
   /** Handles an App Service / Container Apps style managed identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER protocol, api-version 2019-08-01). */
