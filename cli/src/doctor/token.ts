@@ -2,7 +2,7 @@ import { CLOUDS } from "../../../collector/src/config/clouds.ts";
 import type { CollectorConfig } from "../../../collector/src/config/config.ts";
 import { redactText } from "../../../collector/src/log/redact.ts";
 import { createCredential } from "../../../collector/src/source/credential.ts";
-import { diagnoseEntraError } from "./entra-errors.ts";
+import { aadstsCode, diagnoseEntraError, messageChain } from "../../../collector/src/source/entra-errors.ts";
 import { fail, pass, type CheckResult } from "./report.ts";
 
 export const READ_ROLE = "ActivityFeed.Read";
@@ -17,9 +17,9 @@ export async function acquireToken(config: CollectorConfig): Promise<{ result: C
     return { result: pass("token", `Entra issued a ${config.credential.kind} token for ${scope}.`), roles: rolesOf(token.token) };
   } catch (error) {
     const message = messageChain(error);
-    const code = /AADSTS(\d+)/.exec(message)?.[1];
+    const code = aadstsCode(message);
     if (code !== undefined) {
-      const diagnosis = diagnoseEntraError(Number(code), message, config);
+      const diagnosis = diagnoseEntraError(code, message, config);
       return { result: fail("token", diagnosis.summary, diagnosis.fix) };
     }
     return {
@@ -56,10 +56,4 @@ export function rolesOf(jwt: string): string[] {
   } catch {
     return [];
   }
-}
-
-function messageChain(error: unknown): string {
-  const parts: string[] = [];
-  for (let current: unknown = error; current instanceof Error && parts.length < 5; current = current.cause) parts.push(current.message);
-  return parts.length > 0 ? parts.join(" ") : String(error);
 }

@@ -8,7 +8,8 @@ import {
 } from "@azure/identity";
 import { CLOUDS } from "../config/clouds.ts";
 import type { CollectorConfig } from "../config/config.ts";
-import { AuditfeedError } from "../errors.ts";
+import { AuditfeedError, isAuditfeedError } from "../errors.ts";
+import { aadstsCode, diagnoseEntraError, messageChain } from "./entra-errors.ts";
 
 /**
  * The @azure/identity credential for the configured kind. Token caching and refresh stay the library's job.
@@ -16,6 +17,31 @@ import { AuditfeedError } from "../errors.ts";
  * for an override, because discovery is what validates a real authority.
  */
 export function createCredential(config: CollectorConfig): TokenCredential {
+  return explainingRefusals(credentialFor(config), config);
+}
+
+/**
+ * Entra's refusals as AF_ERR_AUTH saying what the AADSTS code means for this app and tenant and how to fix it (the
+ * same diagnosis `auditfeed doctor` prints); Entra's own message stays the cause. Anything else passes unchanged.
+ */
+function explainingRefusals(credential: TokenCredential, config: CollectorConfig): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      try {
+        return await credential.getToken(scopes, options);
+      } catch (error) {
+        if (options?.abortSignal?.aborted === true || isAuditfeedError(error)) throw error;
+        const message = messageChain(error);
+        const code = aadstsCode(message);
+        if (code === undefined) throw error;
+        const diagnosis = diagnoseEntraError(code, message, config);
+        throw new AuditfeedError("AF_ERR_AUTH", `${diagnosis.summary} ${diagnosis.fix}`, { cause: error });
+      }
+    },
+  };
+}
+
+function credentialFor(config: CollectorConfig): TokenCredential {
   const cloud = CLOUDS[config.cloud];
   const overridden = config.endpoints.authorityUrl !== undefined;
   const options = { authorityHost: config.endpoints.authorityUrl ?? `https://${cloud.authorityHost}`, disableInstanceDiscovery: overridden };

@@ -1,11 +1,12 @@
-import type { CollectorConfig } from "../../../collector/src/config/config.ts";
+import type { CollectorConfig } from "../config/config.ts";
 
 /**
  * The Entra (AADSTS) codes a client-credentials sign-in fails with, each with what it means for auditfeed and the
  * fix. Codes and wording as Entra returns them (checked against the emulator's identity provider, which emits the
  * same codes, and public reports of each): 7000215 wrong secret, 7000222 expired secret, 700027 / 1000502 certificate
  * not registered or expired, 700016 app not in the tenant, 7000229 / 65001 / 500011 consent or service principal
- * missing, 700211 / 700213 / 70021 federated credential mismatch, 700024 clock, 90002 tenant.
+ * missing, 700236 managed identity of another tenant, 700211 / 700213 / 70021 federated credential mismatch, 700024
+ * clock, 90002 tenant. Used by the collector (the AF_ERR_AUTH it logs) and by `auditfeed doctor`.
  */
 export interface EntraDiagnosis {
   readonly summary: string;
@@ -44,7 +45,12 @@ export function diagnoseEntraError(code: number, message: string, config: Collec
     case 650052:
       return {
         summary: `${app} has no service principal or admin consent in ${tenant} (AADSTS${code}).`,
-        fix: `Have a Global Administrator of ${tenant} grant admin consent to the app (infra/ does it in code; or Entra → Enterprise applications → Permissions → Grant admin consent).`,
+        fix: `Have a Global Administrator of ${tenant} grant admin consent to the app (infra/ does it in code: in MSSP mode the tenant's stack creates the provider app's service principal there; or Entra → Enterprise applications → Permissions → Grant admin consent). After the tenant was offboarded (its stack destroyed) this is expected: stop collecting it.`,
+      };
+    case 700236:
+      return {
+        summary: `Entra refused the managed identity's token as the credential of ${app}: they are in different tenants (AADSTS700236).`,
+        fix: "A federated credential trusts only a managed identity of the app's own tenant. Use the identity of the app's tenant (in MSSP mode, the provider stack's identity, AUDITFEED_MANAGED_IDENTITY_CLIENT_ID from the tenant stack's job).",
       };
     case 500011:
       return {
@@ -74,4 +80,17 @@ export function diagnoseEntraError(code: number, message: string, config: Collec
         fix: `Look the code up at https://login.microsoftonline.com/error?code=${code}, then fix the app registration or the credential.`,
       };
   }
+}
+
+/** The messages of an error and its causes, joined: @azure/identity puts Entra's answer a cause or two down. */
+export function messageChain(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current instanceof Error && parts.length < 5; current = current.cause) parts.push(current.message);
+  return parts.length > 0 ? parts.join(" ") : String(error);
+}
+
+/** The first AADSTS code in a message, or undefined when Entra did not answer (network, managed identity, ...). */
+export function aadstsCode(message: string): number | undefined {
+  const code = /AADSTS(\d+)/.exec(message)?.[1];
+  return code === undefined ? undefined : Number(code);
 }
