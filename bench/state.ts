@@ -23,7 +23,8 @@ const sampleRss = (): void => {
 };
 
 function blob(index: number, recordIds: string[]): BlobCommit {
-  return { contentType: "Audit.Exchange", contentId: `content-${index}`, contentExpiration: "2999-01-01T00:00:00.000Z", recordIds, outcome: "delivered" };
+  const records = recordIds.map((id) => ({ id, creationTime: null }));
+  return { contentType: "Audit.Exchange", contentId: `content-${index}`, contentExpiration: "2999-01-01T00:00:00.000Z", records, outcome: "delivered" };
 }
 
 async function benchStore(): Promise<void> {
@@ -53,7 +54,7 @@ async function benchStore(): Promise<void> {
   started = performance.now();
   let hits = 0;
   for (let start = 0; start < probes.length; start += 10_000) {
-    hits += (await store.deliveredRecords(probes.slice(start, start + 10_000))).size;
+    hits += (await store.deliveredRecords(probes.slice(start, start + 10_000).map((id) => ({ id, creationTime: null })))).size;
     sampleRss();
   }
   ms = performance.now() - started;

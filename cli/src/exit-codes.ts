@@ -10,6 +10,8 @@ export const EXIT = {
   config: 2,
   /** The cycle failed as a whole, or every content type failed (credentials, audit logging off, sink down). */
   failed: 3,
+  /** Another run holds the state (its Blob lease or the SQLite file lock); this run fetched and delivered nothing. */
+  held: 4,
 } as const;
 
 /**
@@ -31,7 +33,17 @@ export function isSettledFailure(error: unknown): boolean {
   return isAuditfeedError(error) && SETTLED_FAILURES.has(error.code);
 }
 
+/**
+ * True when this process must not try again: a settled failure, or a lost state lease (another run may own the state
+ * now, so this one may neither commit nor roll its sink back to a point that is no longer the last commit).
+ */
+export function mustStop(error: unknown): boolean {
+  return isSettledFailure(error) || (isAuditfeedError(error) && error.code === "AF_ERR_STATE_LEASE_LOST");
+}
+
 /** The exit code of a start or a cycle that failed as a whole. */
 export function exitCodeOfFailure(error: unknown): number {
+  // Overlapping scheduled runs are expected: the later one steps aside, visibly but without looking like a failure.
+  if (isAuditfeedError(error) && error.code === "AF_ERR_STATE_LOCKED") return EXIT.held;
   return isSettledFailure(error) ? EXIT.config : EXIT.failed;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { EXIT, exitCodeOfFailure, isSettledFailure } from "./exit-codes.ts";
+import { EXIT, exitCodeOfFailure, mustStop } from "./exit-codes.ts";
 import { openCollector } from "./open-collector.ts";
 import { stopOnSignals } from "./stop-signal.ts";
 
@@ -24,7 +24,7 @@ export async function runCommand(args: string[]): Promise<number> {
         failures = 0;
         await pause(config.pollIntervalMs, stop);
       } catch (error) {
-        if (isSettledFailure(error)) {
+        if (mustStop(error)) {
           logger.error("The cycle failed in a way that retrying cannot fix; stopping. Nothing after the last commit was kept.", { error });
           return exitCodeOfFailure(error);
         }

@@ -10,7 +10,7 @@ import type { RetrySettings } from "./source/backoff.ts";
 import { createCredential } from "./source/credential.ts";
 import { ManagementClient } from "./source/management-client.ts";
 import { trustExtraCa } from "./source/trust.ts";
-import { SqliteStateStore } from "./state/sqlite-store.ts";
+import { createStateStore, describeState } from "./state/index.ts";
 import type { ContentTypeCursor, StateStore } from "./state/store.ts";
 
 /** Memory bound per blob in flight; with the default concurrency of 4 the fetch stage holds at most 32 MiB. */
@@ -60,7 +60,7 @@ export class Collector {
     const client = new ManagementClient(settings.retry ? { config, credential, logger, retry: settings.retry } : { config, credential, logger });
     // Record ids expire on the server's clock, the clock that decides how long a blob can be listed again.
     const serverNow = (): Date => client.serverNow();
-    const store = new SqliteStateStore({ path: config.state.path, dedupeHorizonMs: config.dedupeHorizonMs, now: serverNow });
+    const store = createStateStore(config.state, { dedupeHorizonMs: config.dedupeHorizonMs, now: serverNow });
     let snapshot;
     try {
       snapshot = await store.open();
@@ -82,7 +82,7 @@ export class Collector {
     } catch (error) {
       await store.close();
       await client.close();
-      throw stateMismatchNamingTheState(error, config.state.path);
+      throw stateMismatchNamingTheState(error, describeState(config.state));
     }
     const delivery = new Delivery({ sink, store, logger, committedCheckpoint, now: serverNow });
     const cycleSettings: CycleSettings = {
@@ -98,7 +98,7 @@ export class Collector {
       contentTypes: config.contentTypes,
       sink: sink.name,
       delivery: sink.delivery,
-      state: config.state.path,
+      state: describeState(config.state),
     });
     return new Collector({ client, store, sink, delivery, logger, settings: cycleSettings, cursors: { ...snapshot.cursors } });
   }
@@ -139,7 +139,7 @@ export class Collector {
 }
 
 /** A sink that refuses the state it was given names its own folder; the operator also needs to know which state. */
-function stateMismatchNamingTheState(error: unknown, statePath: string): unknown {
+function stateMismatchNamingTheState(error: unknown, state: string): unknown {
   if (!isAuditfeedError(error) || error.code !== "AF_ERR_STATE_MISMATCH") return error;
-  return new AuditfeedError(error.code, `The state file ${statePath} and the sink do not belong together. ${error.message}`, { cause: error });
+  return new AuditfeedError(error.code, `The state ${state} and the sink do not belong together. ${error.message}`, { cause: error });
 }

@@ -21,6 +21,8 @@ export interface Cloud {
   readonly graphHost: string;
   /** `environment` of the @pulumi/azuread provider. */
   readonly azureadEnvironment: "global" | "usgovernmentl4" | "usgovernmentl5";
+  /** DNS suffix of Azure Storage endpoints: an account's blob endpoint is `https://<account>.blob.<suffix>`. */
+  readonly storageSuffix: string;
   /** `environment` of the @pulumi/azure-native provider (the collector's Azure runtime). */
   readonly azureEnvironment: "public" | "usgovernment";
 }
@@ -34,6 +36,7 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     tokenExchangeAudience: "api://AzureADTokenExchange",
     graphHost: "graph.microsoft.com",
     azureadEnvironment: "global",
+    storageSuffix: "core.windows.net",
     azureEnvironment: "public",
   },
   // GCC keeps the commercial Entra and Graph; only the Management API host differs.
@@ -45,6 +48,7 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     tokenExchangeAudience: "api://AzureADTokenExchange",
     graphHost: "graph.microsoft.com",
     azureadEnvironment: "global",
+    storageSuffix: "core.windows.net",
     azureEnvironment: "public",
   },
   gcchigh: {
@@ -55,6 +59,7 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
     graphHost: "graph.microsoft.us",
     azureadEnvironment: "usgovernmentl4",
+    storageSuffix: "core.usgovcloudapi.net",
     azureEnvironment: "usgovernment",
   },
   dod: {
@@ -65,6 +70,7 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
     graphHost: "dod-graph.microsoft.us",
     azureadEnvironment: "usgovernmentl5",
+    storageSuffix: "core.usgovcloudapi.net",
     azureEnvironment: "usgovernment",
   },
 };

@@ -4,11 +4,13 @@ import { parseArgs } from "node:util";
 import { AuditfeedError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
 import { CONTENT_TYPES, type ContentType } from "../source/content.ts";
-import { CLOUD_NAMES, type CloudName } from "./clouds.ts";
+import { CLOUD_NAMES, CLOUDS, type CloudName } from "./clouds.ts";
 import { CONFIG_FILE_OPTION, OPTIONS, configFlagOptions, type OptionKey, type OptionSpec } from "./options.ts";
+import { isAzblobLocation, parseAzblobLocation, type StateConfig } from "./state-location.ts";
 import { parseByteSize, parseChoice, parseDuration, parseGuid, parseHttpsUrl, parseInteger, type Parsed } from "./values.ts";
 
 export { configFlagOptions, configHelp } from "./options.ts";
+export type { StateConfig } from "./state-location.ts";
 
 /** How the app registration authenticates to Entra; each kind maps to one @azure/identity credential. */
 export type CredentialConfig =
@@ -41,7 +43,7 @@ export interface CollectorConfig {
   /** Overrides for tests and the emulator; absent means the cloud's own endpoints and the system CAs. */
   endpoints: { managementUrl?: string; authorityUrl?: string; managedIdentityUrl?: string; caFile?: string };
   sink: { kind: "file"; directory: string; rotateBytes: number } | { kind: "stdout" };
-  state: { kind: "sqlite"; path: string };
+  state: StateConfig;
   logLevel: LogLevel;
 }
 
@@ -78,7 +80,7 @@ interface RawValue {
 
 type FileValues = Partial<Record<OptionKey, RawValue>>;
 
-const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret"]);
+const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret", "stateAccountKey"]);
 
 /**
  * Reads flags (highest precedence), then the environment, then the JSON config file, over `defaultConfig`.
@@ -156,18 +158,11 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
   }
   const pollIntervalMs = field("pollInterval", parseDuration, defaults.pollIntervalMs);
   checkRange(problems, raw("pollInterval"), pollIntervalMs, 10_000, DAY_MS, "use 10s to 24h");
-  const state = raw("state");
-  // infra/ already hands the job an azblob:// location; taken as a path it would put state in the container's throwaway
-  // disk and every run would deliver its look-back again. Refuse it until the Blob state store exists.
-  if (state !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(state.text)) {
-    problems.push(
-      `${state.where} is ${JSON.stringify(state.text)}: state in Azure Blob storage is not available in this version of the collector. Give a local file path on a persistent volume.`,
-    );
-  }
   const sinkKind = field("sink", (text) => parseChoice(text, ["file", "stdout"] as const), "file");
   const defaultSink = defaults.sink.kind === "file" ? defaults.sink : undefined;
+  const cloud = field("cloud", (text) => parseChoice(text, CLOUD_NAMES), defaults.cloud, "GCC High and DoD tenants use gcchigh and dod.");
   const config: CollectorConfig = {
-    cloud: field("cloud", (text) => parseChoice(text, CLOUD_NAMES), defaults.cloud, "GCC High and DoD tenants use gcchigh and dod."),
+    cloud,
     tenantId,
     clientId,
     credential: credentialFrom(raw, path, problems, input.env),
@@ -188,7 +183,7 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
             directory: path("sinkDir", defaultSink?.directory ?? resolve(input.cwd, "auditfeed-data/events")),
             rotateBytes: field("sinkRotateBytes", parseRotateSize, defaultSink?.rotateBytes ?? 128 * 1_048_576),
           },
-    state: { kind: "sqlite", path: path("state", defaults.state.path) },
+    state: stateFrom(raw, path("state", defaults.state.kind === "sqlite" ? defaults.state.path : ""), problems, cloud),
     logLevel: field("logLevel", (text) => parseChoice(text, LOG_LEVELS), defaults.logLevel),
   };
   if (problems.length > 0) {
@@ -255,6 +250,42 @@ function credentialFrom(
     case undefined:
       return { kind: "secret", clientSecret: "" };
   }
+}
+
+/** A local SQLite file unless the location is azblob://; `sqlitePath` is the location resolved as a path. */
+function stateFrom(raw: (key: OptionKey) => RawValue | undefined, sqlitePath: string, problems: string[], cloud: CloudName): StateConfig {
+  const location = raw("state");
+  const endpoint = raw("stateBlobEndpoint");
+  const key = raw("stateAccountKey");
+  if (location === undefined || !isAzblobLocation(location.text)) {
+    const stray = endpoint ?? key;
+    if (stray !== undefined)
+      problems.push(
+        `${stray.where} is set, but the state is a local file: it only applies to azblob:// state. Remove it, or set ${whereToSet("state")} to azblob://<account>/<container>.`,
+      );
+    return { kind: "sqlite", path: sqlitePath };
+  }
+  const parsed = parseAzblobLocation(location.text, endpoint?.text, CLOUDS[cloud]);
+  if (!parsed.ok) {
+    problems.push(
+      `${endpoint !== undefined && parsed.problem.startsWith("the blob endpoint") ? endpoint.where : location.where} is invalid: ${parsed.problem}.`,
+    );
+    return { kind: "sqlite", path: "" };
+  }
+  const identity = raw("managedIdentityClientId");
+  const identityId = identity === undefined ? undefined : parseGuid(identity.text);
+  const reported = problems.some((problem) => identity !== undefined && problem.startsWith(`${identity.where} is`));
+  if (identity !== undefined && identityId?.ok === false && key === undefined && !reported) {
+    problems.push(
+      `${identity.where} is ${JSON.stringify(identity.text)}: expected ${identityId.expected} (the managed identity that signs in to the state's storage).`,
+    );
+  }
+  return {
+    kind: "azblob",
+    ...parsed.value,
+    ...(key === undefined ? {} : { accountKey: key.text }),
+    ...(identityId?.ok ? { managedIdentityClientId: identityId.value } : {}),
+  };
 }
 
 function readConfigFile(filePath: string, where: string, problems: string[]): FileValues {

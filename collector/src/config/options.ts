@@ -174,9 +174,26 @@ export const OPTIONS = [
     key: "state",
     flag: "--state",
     env: "AUDITFEED_STATE",
-    description: "SQLite file holding cursors, the blob ledger and delivered ids.",
+    description:
+      "Where cursors, the blob ledger and delivered ids are kept: an SQLite file path, or azblob://<account>/<container>[/<prefix>] (Azure Blob storage, one run at a time by a lease; what the Container Apps Job uses).",
     defaultText: "./auditfeed-data/state.sqlite",
     isPath: true,
+  },
+  {
+    key: "stateBlobEndpoint",
+    flag: "--state-blob-endpoint",
+    env: "AUDITFEED_STATE_BLOB_ENDPOINT",
+    description:
+      "Blob endpoint of the azblob state's storage account (another cloud's host, a private endpoint, or Azurite's http://127.0.0.1:<port>/<account>).",
+    defaultText: "https://<account>.blob.<cloud's storage suffix>",
+  },
+  {
+    key: "stateAccountKey",
+    flag: null,
+    env: "AUDITFEED_STATE_ACCOUNT_KEY",
+    description:
+      "Shared key of the azblob state's storage account, for Azurite and local tests only (environment or file, never a flag); without it the managed identity signs in (managedIdentityClientId).",
+    defaultText: "none: the managed identity",
   },
   { key: "logLevel", flag: "--log-level", env: "AUDITFEED_LOG_LEVEL", description: "debug, info, warn or error.", defaultText: "info" },
 ] as const satisfies readonly OptionSpec[];

@@ -146,7 +146,7 @@ export async function runCycle(
         }
       }
       const all = [...seen.values()];
-      const committed = await store.committedBlobs(all.map((descriptor) => descriptor.contentId));
+      const committed = await store.committedBlobs(all);
       report(contentType).listed = all.length;
       const end = plan.windows.at(-1)?.end ?? now;
       const first = plan.windows[0];

@@ -2,7 +2,7 @@ import type { Logger } from "../log/logger.ts";
 import type { OutboundRecord, Sink, SinkCheckpoint } from "../sinks/sink.ts";
 import type { ContentDescriptor, ContentType } from "../source/content.ts";
 import type { FetchedRecord } from "../source/management-client.ts";
-import type { BlobCommit, Commit, StateStore } from "../state/store.ts";
+import type { BlobCommit, Commit, RecordRef, StateStore } from "../state/store.ts";
 
 export interface DeliveryLimits {
   /** A group is flushed and committed once it holds this many records (bounds the work a failure throws away). */
@@ -73,7 +73,7 @@ export class Delivery {
    */
   async deliverBlob(descriptor: ContentDescriptor, batches: AsyncIterable<readonly FetchedRecord[]>): Promise<number> {
     if (this.#blobs.length === 0 && this.#ids.size === 0) this.#openedAt = Date.now();
-    const recordIds: string[] = [];
+    const delivered: RecordRef[] = [];
     let duplicates = 0;
     try {
       for await (const batch of batches) {
@@ -83,16 +83,16 @@ export class Delivery {
         const outbound: OutboundRecord[] = fresh.map((record) => ({ id: record.id, contentType: descriptor.contentType, json: record.json }));
         for (const record of fresh) {
           this.#ids.add(record.id);
-          recordIds.push(record.id);
+          delivered.push({ id: record.id, creationTime: record.creationTime });
         }
         await this.#sink.write(outbound);
       }
     } catch (error) {
-      if (recordIds.length > 0) await this.discard();
+      if (delivered.length > 0) await this.discard();
       throw error;
     }
-    this.#blobs.push({ commit: blobCommit(descriptor, "delivered", recordIds), duplicates });
-    return recordIds.length;
+    this.#blobs.push({ commit: blobCommit(descriptor, "delivered", delivered), duplicates });
+    return delivered.length;
   }
 
   /** Records that a blob could not be fetched because it expired: it is never listed as pending again. */
@@ -129,7 +129,7 @@ export class Delivery {
       contentType: blob.contentType,
       contentId: blob.contentId,
       outcome: blob.outcome,
-      records: blob.recordIds.length,
+      records: blob.records.length,
       duplicates,
     }));
   }
@@ -152,11 +152,11 @@ export class Delivery {
       candidates.push(record);
     }
     if (candidates.length === 0) return candidates;
-    const delivered = await this.#store.deliveredRecords(candidates.map((record) => record.id));
+    const delivered = await this.#store.deliveredRecords(candidates);
     return delivered.size === 0 ? candidates : candidates.filter((record) => !delivered.has(record.id));
   }
 }
 
-function blobCommit(descriptor: ContentDescriptor, outcome: BlobCommit["outcome"], recordIds: readonly string[]): BlobCommit {
-  return { contentType: descriptor.contentType, contentId: descriptor.contentId, contentExpiration: descriptor.contentExpiration, recordIds, outcome };
+function blobCommit(descriptor: ContentDescriptor, outcome: BlobCommit["outcome"], records: readonly RecordRef[]): BlobCommit {
+  return { contentType: descriptor.contentType, contentId: descriptor.contentId, contentExpiration: descriptor.contentExpiration, records, outcome };
 }

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 
-/** One audit record as fetched: its dedupe key and its JSON on one line. */
-export interface FetchedRecord {
+import type { RecordRef } from "../state/store.ts";
+
+/** One audit record as fetched: its dedupe key, its `CreationTime` (where the state looks for its duplicates) and its JSON on one line. */
+export interface FetchedRecord extends RecordRef {
   /**
    * The record's `Id`. A record without a usable `Id` (never seen, but the schema cannot promise it) gets
    * `"sha256:" + hex(SHA-256 of json)`, so identical copies still dedupe and distinct records never collide.
@@ -23,6 +25,10 @@ export function toFetchedRecord(raw: string): FetchedRecord {
   }
   const trimmed = raw.trim();
   const json = /[\r\n]/.test(trimmed) ? JSON.stringify(parsed) : trimmed;
-  const id = (parsed as { Id?: unknown }).Id;
-  return { id: typeof id === "string" && id !== "" ? id : `sha256:${createHash("sha256").update(json).digest("hex")}`, json };
+  const { Id: id, CreationTime: creationTime } = parsed as { Id?: unknown; CreationTime?: unknown };
+  return {
+    id: typeof id === "string" && id !== "" ? id : `sha256:${createHash("sha256").update(json).digest("hex")}`,
+    creationTime: typeof creationTime === "string" ? creationTime : null,
+    json,
+  };
 }

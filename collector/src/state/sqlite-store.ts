@@ -29,7 +29,7 @@ import { isContentType, type ContentType } from "../source/content.ts";
 import { recordKey, recordKeyText, type RecordKey } from "./record-key.ts";
 import { prepareSchema } from "./sqlite-schema.ts";
 import { isLockConflict, stateError } from "./state-errors.ts";
-import type { BlobCommit, Commit, ContentTypeCursor, StateSnapshot, StateStore } from "./store.ts";
+import type { BlobCommit, BlobRef, Commit, ContentTypeCursor, RecordRef, StateSnapshot, StateStore } from "./store.ts";
 
 export interface SqliteStateStoreOptions {
   /** The state file; parent directories are created. */
@@ -96,22 +96,22 @@ export class SqliteStateStore implements StateStore {
     }
   }
 
-  committedBlobs(contentIds: readonly string[]): Promise<Set<string>> {
+  committedBlobs(blobs: readonly BlobRef[]): Promise<Set<string>> {
     return this.#settle("look up delivered blobs", () => {
       const { findBlobs } = this.#opened();
       const found = new Set<string>();
-      for (const chunk of chunks(contentIds)) {
+      for (const chunk of chunks(blobs.map((blob) => blob.contentId))) {
         for (const row of findBlobs.all(...chunk)) found.add(row.content_id as string);
       }
       return found;
     });
   }
 
-  deliveredRecords(recordIds: readonly string[]): Promise<Set<string>> {
+  deliveredRecords(records: readonly RecordRef[]): Promise<Set<string>> {
     return this.#settle("look up delivered record ids", () => {
       const { findRecords } = this.#opened();
       const idsByKey = new Map<string, string[]>();
-      const keys = recordIds.map((id) => {
+      const keys = records.map(({ id }) => {
         const key = recordKey(id);
         const text = recordKeyText(key);
         const ids = idsByKey.get(text);
@@ -263,7 +263,7 @@ function insertBlob(statements: Statements, blob: BlobCommit, at: number): void 
  * pages and each page is read once per commit. That halves the time of a 50,000-id commit; the rows are the same.
  */
 function insertRecordIds(statements: Statements, blobs: readonly BlobCommit[], expiresAt: number): void {
-  const keys = blobs.flatMap((blob) => blob.recordIds.map(recordKey)).sort(compareKeys);
+  const keys = blobs.flatMap((blob) => blob.records.map((record) => recordKey(record.id))).sort(compareKeys);
   for (const key of keys) statements.insertRecord.run(key, expiresAt);
 }
 

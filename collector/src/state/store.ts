@@ -1,5 +1,5 @@
 import type { SinkCheckpoint } from "../sinks/sink.ts";
-import type { ContentType } from "../source/content.ts";
+import type { ContentDescriptor, ContentType } from "../source/content.ts";
 
 /** What the collector remembers per content type between runs. Times are ISO 8601 UTC strings. */
 export interface ContentTypeCursor {
@@ -11,14 +11,26 @@ export interface ContentTypeCursor {
   readonly subscriptionStartedAt: string | null;
 }
 
+/**
+ * A record as the state sees it: its dedupe key, and its `CreationTime` as the API wrote it (null when absent).
+ * A record's duplicate has the same `CreationTime`, so a store may partition its index by it and look in one place.
+ */
+export interface RecordRef {
+  readonly id: string;
+  readonly creationTime: string | null;
+}
+
+/** A listed blob as the ledger is asked about it; `contentExpiration` lets a store look in one partition. */
+export type BlobRef = Pick<ContentDescriptor, "contentId" | "contentExpiration">;
+
 /** A blob the collector is done with: every new record of it was acknowledged by the sink (or it had expired). */
 export interface BlobCommit {
   readonly contentType: ContentType;
   readonly contentId: string;
   /** Ledger entries are kept until then: a blob can only be listed again while it can still be fetched. */
   readonly contentExpiration: string;
-  /** Ids of the records this blob delivered (not the ones skipped as duplicates). */
-  readonly recordIds: readonly string[];
+  /** The records this blob delivered (not the ones skipped as duplicates). */
+  readonly records: readonly RecordRef[];
   readonly outcome: "delivered" | "expired";
 }
 
@@ -39,16 +51,23 @@ export interface StateSnapshot {
 
 /**
  * Durable collector state: cursors, the delivered-blob ledger, the record-id dedupe index and the sink checkpoint.
- * One implementation exists: SQLite on local disk (sqlite-store.ts). The ephemeral Container Apps Job needs one in
- * Azure Blob storage, which does not exist yet; it must keep this same contract.
+ * Implementations: SQLite on local disk (default); Azure Blob storage for the ephemeral Container Apps Job
+ * (`createStateStore` in index.ts picks one from the configuration).
  */
 export interface StateStore {
-  /** Open (creating if needed) and read what small state there is. Fails with a clear error if another process holds it. */
+  /**
+   * Open (creating if needed) and read what small state there is. Fails with `AF_ERR_STATE_LOCKED` if another
+   * collector holds the state, before anything is fetched or delivered.
+   */
   open(): Promise<StateSnapshot>;
-  /** The subset of `contentIds` already committed. */
-  committedBlobs(contentIds: readonly string[]): Promise<Set<string>>;
-  /** The subset of `recordIds` already delivered within the dedupe horizon. */
-  deliveredRecords(recordIds: readonly string[]): Promise<Set<string>>;
+  /** The content ids of `blobs` already committed. */
+  committedBlobs(blobs: readonly BlobRef[]): Promise<Set<string>>;
+  /** The ids of `records` already delivered within the dedupe horizon. */
+  deliveredRecords(records: readonly RecordRef[]): Promise<Set<string>>;
+  /**
+   * Make the commit durable, all of it or none. Fails with `AF_ERR_STATE_LEASE_LOST` once this collector can no
+   * longer prove it is the only writer (then no later commit succeeds either).
+   */
   commit(commit: Commit): Promise<void>;
   /** Drop ledger entries past their contentExpiration and record ids past the horizon; returns how many went. */
   prune(now: Date): Promise<{ readonly blobs: number; readonly records: number }>;

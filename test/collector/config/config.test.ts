@@ -66,7 +66,7 @@ describe("loadConfig – defaults and precedence", () => {
       contentTypes: ["DLP.All", "Audit.General"],
     });
     const config = load([], { AUDITFEED_CONFIG: file });
-    expect(config.state.path).toBe(join(cwd, "state/s.sqlite"));
+    expect(config.state).toEqual({ kind: "sqlite", path: join(cwd, "state/s.sqlite") });
     expect(config.sink).toEqual({ kind: "file", directory: join(cwd, "out"), rotateBytes: 128 * 1_048_576 });
     expect(config.contentTypes).toEqual(["DLP.All", "Audit.General"]);
   });
@@ -161,6 +161,52 @@ describe("loadConfig – credentials", () => {
   });
 });
 
+describe("loadConfig – state in Azure Blob storage", () => {
+  const base = { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT, AUDITFEED_CLIENT_SECRET: SECRET };
+  const identity = "7f9c1a52-3b7e-4c1d-9a6e-2f4b8d0c5e31";
+
+  it.each([
+    ["commercial", "https://acct1.blob.core.windows.net"],
+    ["gcc", "https://acct1.blob.core.windows.net"],
+    ["gcchigh", "https://acct1.blob.core.usgovcloudapi.net"],
+    ["dod", "https://acct1.blob.core.usgovcloudapi.net"],
+  ])("should take azblob:// state with the %s cloud's blob endpoint and the managed identity", (cloud, accountUrl) => {
+    const config = load([], {
+      ...base,
+      AUDITFEED_CLOUD: cloud,
+      AUDITFEED_STATE: "azblob://acct1/auditfeed-state/tenant/a",
+      AUDITFEED_MANAGED_IDENTITY_CLIENT_ID: identity,
+    });
+    expect(config.state).toEqual({
+      kind: "azblob",
+      account: "acct1",
+      container: "auditfeed-state",
+      prefix: "tenant/a",
+      accountUrl,
+      managedIdentityClientId: identity,
+    });
+  });
+
+  it("should take an explicit endpoint (Azurite, a trailing slash as Azure prints it) and an account key it never shows", () => {
+    const azurite = load([], {
+      ...base,
+      AUDITFEED_STATE: "azblob://devstoreaccount1/state",
+      AUDITFEED_STATE_BLOB_ENDPOINT: "http://127.0.0.1:10000/devstoreaccount1/",
+      AUDITFEED_STATE_ACCOUNT_KEY: "a2V5",
+    });
+    expect(azurite.state).toEqual({
+      kind: "azblob",
+      account: "devstoreaccount1",
+      container: "state",
+      prefix: "",
+      accountUrl: "http://127.0.0.1:10000/devstoreaccount1",
+      accountKey: "a2V5",
+    });
+    const wrong = problemsOf(["--state", "azblob://x/state"], { ...base, AUDITFEED_STATE_ACCOUNT_KEY: "a2V5" });
+    expect(wrong).not.toContain("a2V5");
+  });
+});
+
 describe("loadConfig – invalid values", () => {
   it.each([
     [["--tenant-id", "contoso.onmicrosoft.com"], '--tenant-id is "contoso.onmicrosoft.com": expected a GUID'],
@@ -177,7 +223,10 @@ describe("loadConfig – invalid values", () => {
     [["--ca-file", "missing-ca.pem"], "which does not exist"],
     [["--overlap", "48h", "--dedupe-horizon", "24h"], "dedupeHorizon (24h) is shorter than overlap (48h)"],
     [["--tenant-id"], "--tenant-id needs a value"],
-    [["--state", "azblob://acct/state"], '--state is "azblob://acct/state": state in Azure Blob storage is not available in this version'],
+    [["--state", "azblob://Acct/state"], "--state is invalid: expected azblob://<account>/<container>[/<prefix>] with a storage account name"],
+    [["--state", "azblob://acct/state", "--state-blob-endpoint", "http://acct.blob.example.com"], "--state-blob-endpoint is invalid: the blob endpoint"],
+    [["--state", "azblob://acct/state", "--state-blob-endpoint", "https://other.blob.core.windows.net"], "is not the endpoint of account acct"],
+    [["--state-blob-endpoint", "https://acct.blob.core.windows.net"], "--state-blob-endpoint is set, but the state is a local file"],
   ])("should reject %j naming the field, the value and the fix", (argv, message) => {
     expect(problemsOf(argv)).toContain(message);
   });

@@ -7,6 +7,7 @@ import { FileSink } from "../../../collector/src/sinks/file/file-sink.ts";
 import type { ContentDescriptor } from "../../../collector/src/source/content.ts";
 import type { FetchedRecord } from "../../../collector/src/source/management-client.ts";
 import { SqliteStateStore } from "../../../collector/src/state/sqlite-store.ts";
+import type { BlobRef } from "../../../collector/src/state/store.ts";
 import { temporaryDirectory } from "../../e2e/harness.ts";
 
 const DAY = 86_400_000;
@@ -21,7 +22,10 @@ function blob(contentId: string): ContentDescriptor {
   };
 }
 
-const records = (...ids: string[]): FetchedRecord[] => ids.map((id) => ({ id, json: JSON.stringify({ Id: id }) }));
+const records = (...ids: string[]): FetchedRecord[] => ids.map((id) => ({ id, creationTime: "2026-11-20T10:00:00", json: JSON.stringify({ Id: id }) }));
+
+/** A blob as the listing shows it, for a ledger lookup. */
+const listed = (contentId: string): BlobRef => ({ contentId, contentExpiration: blob(contentId).contentExpiration });
 
 async function* batches(...groups: Array<FetchedRecord[] | Error>): AsyncGenerator<FetchedRecord[]> {
   for (const group of groups) {
@@ -66,14 +70,14 @@ describe("Delivery", () => {
     const delivered = await readDeliveredRecords(events());
     expect([...delivered.ids].sort()).toEqual(["1", "2", "3", "4", "5"]);
     expect(delivered.lines).toBe(5);
-    expect(await store.committedBlobs(["a", "b", "c", "d"])).toEqual(new Set(["a", "b", "c"]));
+    expect(await store.committedBlobs(["a", "b", "c", "d"].map(listed))).toEqual(new Set(["a", "b", "c"]));
   });
 
   it("should discard the whole open group when a blob fails mid-stream, so redoing it repeats nothing", async () => {
     await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
     await expect(delivery.deliverBlob(blob("b"), batches(records("3"), new Error("download broke off")))).rejects.toThrow("download broke off");
     expect(await delivery.commit()).toEqual([]);
-    expect(await store.committedBlobs(["a", "b"])).toEqual(new Set());
+    expect(await store.committedBlobs(["a", "b"].map(listed))).toEqual(new Set());
 
     await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
     await delivery.deliverBlob(blob("b"), batches(records("3", "4")));
@@ -89,6 +93,6 @@ describe("Delivery", () => {
   it("should commit an expired blob to the ledger without records", async () => {
     delivery.markExpired(blob("gone"));
     expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "gone", outcome: "expired", records: 0, duplicates: 0 }]);
-    expect(await store.committedBlobs(["gone"])).toEqual(new Set(["gone"]));
+    expect(await store.committedBlobs([listed("gone")])).toEqual(new Set(["gone"]));
   });
 });

@@ -35,7 +35,7 @@ async function restartAndRead(): Promise<{ committedGroups: number; lines: strin
     const snapshot = await store.open();
     await new FileSink({ directory, rotateBytes: ROTATE_BYTES }).open(snapshot.sinkCheckpoint);
     let committedGroups = 0;
-    while ((await store.committedBlobs([`g-${committedGroups}`])).size > 0) committedGroups++;
+    while ((await store.committedBlobs([{ contentId: `g-${committedGroups}`, contentExpiration: "2999-01-01T00:00:00.000Z" }])).size > 0) committedGroups++;
     const segments = readdirSync(directory)
       .filter((name) => name.endsWith(".ndjson"))
       .sort();

@@ -38,11 +38,11 @@ describe("parseRetryAfter", () => {
 describe("toFetchedRecord", () => {
   it("should keep a one-line record byte for byte and use its Id", () => {
     const raw = '{"Id":"7d1c","CreationTime":"2026-03-04T08:12:55", "Note":"spaced  as sent"}';
-    expect(toFetchedRecord(raw)).toEqual({ id: "7d1c", json: raw });
+    expect(toFetchedRecord(raw)).toEqual({ id: "7d1c", creationTime: "2026-03-04T08:12:55", json: raw });
   });
 
   it("should put a pretty-printed record on one line", () => {
-    expect(toFetchedRecord('{\n  "Id": "x",\r\n  "A": [1, 2]\n}')).toEqual({ id: "x", json: '{"Id":"x","A":[1,2]}' });
+    expect(toFetchedRecord('{\n  "Id": "x",\r\n  "A": [1, 2]\n}')).toEqual({ id: "x", creationTime: null, json: '{"Id":"x","A":[1,2]}' });
   });
 
   it("should key a record without Id by the SHA-256 of its line", () => {

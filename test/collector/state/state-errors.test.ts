@@ -11,7 +11,7 @@ import { SqliteStateStore } from "../../../collector/src/state/sqlite-store.ts";
 // path. Item 12: the state was world-readable.
 
 const FIXTURE = join(import.meta.dirname, "fixtures", "open-state.ts");
-const IDS = Array.from({ length: 20_000 }, (_, i) => `5c1f2e3d-0000-4000-8000-${String(i).padStart(12, "0")}`);
+const IDS = Array.from({ length: 20_000 }, (_, i) => ({ id: `5c1f2e3d-0000-4000-8000-${String(i).padStart(12, "0")}`, creationTime: null }));
 const NOBODY = 65_534;
 
 let dir: string;
@@ -38,7 +38,7 @@ async function stateWithHistory(path: string): Promise<void> {
   const writer = store(path);
   await writer.open();
   await writer.commit({
-    blobs: [{ contentType: "Audit.General", contentId: "b1", contentExpiration: "2999-01-01T00:00:00.000Z", recordIds: IDS, outcome: "delivered" }],
+    blobs: [{ contentType: "Audit.General", contentId: "b1", contentExpiration: "2999-01-01T00:00:00.000Z", records: IDS, outcome: "delivered" }],
     sinkCheckpoint: { segment: 1, offset: 0 },
     at: new Date(),
   });

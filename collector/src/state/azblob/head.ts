@@ -1,0 +1,63 @@
+import { AuditfeedError } from "../../errors.ts";
+import type { SinkCheckpoint } from "../../sinks/sink.ts";
+import { isContentType, type ContentType } from "../../source/content.ts";
+import type { ContentTypeCursor } from "../store.ts";
+
+/** The layout this code reads and writes (see docs/ARCHITECTURE.md, "State in Azure Blob storage"). */
+export const HEAD_FORMAT = "auditfeed-state";
+export const HEAD_VERSION = 1;
+
+/** A partition blob the head points at. */
+export interface PartitionRef {
+  readonly blob: string;
+  readonly entries: number;
+  /** Latest expiry of its entries (epoch ms): the whole partition goes once this has passed. */
+  readonly expiresAt: number;
+}
+
+/**
+ * The small, hot state blob, rewritten by every commit under the lease: it is the commit point. Everything it names
+ * is immutable; a commit's index entries sit in a commit blob until a compaction folds them into partitions.
+ */
+export interface Head {
+  readonly format: typeof HEAD_FORMAT;
+  readonly version: typeof HEAD_VERSION;
+  /** Incremented by every write, so an answer lost in transit can be told from a write that never happened. */
+  readonly serial: number;
+  readonly sinkCheckpoint: SinkCheckpoint | null;
+  readonly cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>;
+  readonly partitions: Readonly<Record<string, PartitionRef>>;
+  /** Commit blobs not yet folded into partitions, oldest first. */
+  readonly commits: readonly string[];
+  /** Blobs nothing points at any more, deleted after this head is written (again after a crash). */
+  readonly garbage: readonly string[];
+}
+
+export function emptyHead(): Head {
+  return { format: HEAD_FORMAT, version: HEAD_VERSION, serial: 0, sinkCheckpoint: null, cursors: {}, partitions: {}, commits: [], garbage: [] };
+}
+
+export function parseHead(bytes: Buffer, where: string): Head {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  const head = parsed as Partial<Head> | undefined;
+  if (head?.format !== HEAD_FORMAT || typeof head.serial !== "number" || typeof head.partitions !== "object" || !Array.isArray(head.commits)) {
+    throw new AuditfeedError(
+      "AF_ERR_STATE_UNREADABLE",
+      `State blob ${where} was not written by auditfeed. Point AUDITFEED_STATE at auditfeed's state, or at a new prefix to start over (which re-delivers the look-back window).`,
+    );
+  }
+  if (head.version !== HEAD_VERSION) {
+    throw new AuditfeedError(
+      "AF_ERR_STATE_SCHEMA",
+      `State blob ${where} has format version ${String(head.version)}, but this auditfeed understands only version ${HEAD_VERSION}: it was written by a newer auditfeed. Run that version (or newer), or point AUDITFEED_STATE at a new prefix to start over (which re-delivers the look-back window).`,
+    );
+  }
+  const cursors: Partial<Record<ContentType, ContentTypeCursor>> = {};
+  for (const [contentType, cursor] of Object.entries(head.cursors ?? {})) if (isContentType(contentType)) cursors[contentType] = cursor;
+  return { ...(head as Head), cursors, garbage: head.garbage ?? [] };
+}

@@ -1,0 +1,262 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { StateConfig } from "../../../collector/src/config/state-location.ts";
+import type { AuditfeedError } from "../../../collector/src/errors.ts";
+import { createStateStore } from "../../../collector/src/state/index.ts";
+import type { BlobCommit, BlobRef, RecordRef, StateStore } from "../../../collector/src/state/store.ts";
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from "../../fixtures/azurite.ts";
+import { pollUntil } from "../../e2e/harness.ts";
+
+/**
+ * The StateStore contract, run on every store: the SQLite file and Azure Blob storage (on Azurite, started here).
+ * What differs by design is only how long a killed holder keeps the state: the kernel frees the SQLite lock at once,
+ * a Blob lease expires by itself within 15 seconds.
+ */
+const HOUR = 3_600_000;
+const FUTURE = "2999-01-01T00:00:00.000Z";
+const GUID_A = "5c1f2e3d-0000-4000-8000-00000000000a";
+const GUID_B = "5c1f2e3d-0000-4000-8000-00000000000b";
+const CREATED = "2024-05-01T10:15:00";
+
+const ref = (id: string, creationTime: string | null = CREATED): RecordRef => ({ id, creationTime });
+const refs = (...ids: string[]): RecordRef[] => ids.map((id) => ref(id));
+const blobRefs = (...contentIds: string[]): BlobRef[] => contentIds.map((contentId) => ({ contentId, contentExpiration: FUTURE }));
+
+function blob(contentId: string, recordIds: string[], contentExpiration = FUTURE): BlobCommit {
+  return { contentType: "Audit.Exchange", contentId, contentExpiration, records: refs(...recordIds), outcome: "delivered" };
+}
+
+interface Kind {
+  readonly name: string;
+  /** How long after its holder is SIGKILLed the state opens again. */
+  readonly freedWithinMs: number;
+  setup(): Promise<void>;
+  /** A fresh, empty state location for one test. */
+  location(): Promise<StateConfig>;
+  teardown(): Promise<void>;
+}
+
+let directory: string;
+let azurite: Azurite;
+
+const KINDS: Kind[] = [
+  {
+    name: "SqliteStateStore",
+    freedWithinMs: 0,
+    setup: () => Promise.resolve(),
+    location: () => Promise.resolve({ kind: "sqlite", path: join(mkdtempSync(join(directory, "s-")), "nested", "state.sqlite") }),
+    teardown: () => Promise.resolve(),
+  },
+  {
+    name: "AzureBlobStateStore",
+    freedWithinMs: 20_000,
+    setup: async () => {
+      azurite = await startAzurite();
+    },
+    location: async () => ({
+      kind: "azblob",
+      account: AZURITE_ACCOUNT,
+      container: await azurite.createContainer(),
+      prefix: "tenant/a",
+      accountUrl: azurite.accountUrl,
+      accountKey: AZURITE_KEY,
+    }),
+    teardown: () => azurite.close(),
+  },
+];
+
+beforeAll(() => {
+  directory = mkdtempSync(join(tmpdir(), "auditfeed-state-contract-"));
+});
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describe.each(KINDS)("StateStore contract: $name", (kind) => {
+  let location: StateConfig;
+  let opened: StateStore[];
+
+  function store(options: { now?: () => Date; at?: StateConfig } = {}): StateStore {
+    const created = createStateStore(options.at ?? location, { dedupeHorizonMs: HOUR, now: options.now ?? (() => new Date()) });
+    opened.push(created);
+    return created;
+  }
+
+  beforeAll(() => kind.setup());
+  afterAll(() => kind.teardown());
+  beforeEach(async () => {
+    location = await kind.location();
+    opened = [];
+  });
+  afterEach(async () => {
+    for (const each of opened) await each.close().catch(() => undefined);
+  });
+
+  it("should start empty", async () => {
+    await expect(store().open()).resolves.toEqual({ sinkCheckpoint: null, cursors: {} });
+  });
+
+  it("should persist blobs, record ids, cursors and the sink checkpoint across a reopen", async () => {
+    const first = store();
+    await first.open();
+    const cursor = { origin: "2024-01-01T00:00:00.000Z", listedThrough: "2024-01-01T01:00:00.000Z", subscriptionStartedAt: null };
+    await first.commit({
+      blobs: [blob("c1", [GUID_A, "not-a-guid"])],
+      sinkCheckpoint: { segment: 1, offset: 42 },
+      cursors: { "Audit.Exchange": cursor },
+      at: new Date(),
+    });
+    await first.close();
+
+    const second = store();
+    await expect(second.open()).resolves.toEqual({ sinkCheckpoint: { segment: 1, offset: 42 }, cursors: { "Audit.Exchange": cursor } });
+    expect(await second.committedBlobs(blobRefs("c1", "c2"))).toEqual(new Set(["c1"]));
+    expect(await second.deliveredRecords(refs(GUID_A, GUID_B, "not-a-guid", "other"))).toEqual(new Set([GUID_A, "not-a-guid"]));
+  });
+
+  it("should find a record by its CreationTime partition, including records without one", async () => {
+    const first = store();
+    await first.open();
+    const records = [ref(GUID_A, "2024-05-01T10:15:00"), ref(GUID_B, "2024-05-03T23:59:59.123Z"), ref("no-time", null), ref("odd-time", "yesterday")];
+    await first.commit({ blobs: [{ contentType: "DLP.All", contentId: "c1", contentExpiration: FUTURE, records, outcome: "delivered" }], at: new Date() });
+    await first.close();
+    const second = store();
+    await second.open();
+    expect(await second.deliveredRecords(records)).toEqual(new Set([GUID_A, GUID_B, "no-time", "odd-time"]));
+    expect(await second.deliveredRecords([ref("5c1f2e3d-0000-4000-8000-0000000000ff", "2024-05-01T10:15:00")])).toEqual(new Set());
+  });
+
+  it("should leave nothing of a commit that fails midway", async () => {
+    const first = store();
+    await first.open();
+    await first.commit({ blobs: [], sinkCheckpoint: { segment: 1, offset: 10 }, at: new Date() });
+    const failing = first.commit({
+      blobs: [blob("c1", [GUID_A]), blob("c2", [GUID_B], "not a date")],
+      sinkCheckpoint: { segment: 1, offset: 99 },
+      at: new Date(),
+    });
+    await expect(failing).rejects.toThrow(/blob c2 has contentExpiration "not a date"/);
+    expect(await first.committedBlobs(blobRefs("c1", "c2"))).toEqual(new Set());
+    expect(await first.deliveredRecords(refs(GUID_A, GUID_B))).toEqual(new Set());
+    await first.close();
+    await expect(store().open()).resolves.toMatchObject({ sinkCheckpoint: { segment: 1, offset: 10 } });
+  });
+
+  it("should keep the checkpoint when a commit omits it and clear it when the commit says null", async () => {
+    const first = store();
+    await first.open();
+    await first.commit({ blobs: [], sinkCheckpoint: { segment: 2, offset: 5 }, at: new Date() });
+    await first.commit({ blobs: [blob("c1", [])], at: new Date() });
+    await first.close();
+    const reopened = store();
+    expect((await reopened.open()).sinkCheckpoint).toEqual({ segment: 2, offset: 5 });
+    await reopened.commit({ blobs: [], sinkCheckpoint: null, at: new Date() });
+    await reopened.close();
+    expect((await store().open()).sinkCheckpoint).toBeNull();
+  });
+
+  it("should dedupe record ids within the horizon and not after it", async () => {
+    let now = new Date("2024-05-01T00:00:00.000Z");
+    const first = store({ now: () => now });
+    await first.open();
+    await first.commit({ blobs: [blob("c1", [GUID_A, "x-1"])], at: now });
+    now = new Date(now.getTime() + HOUR - 1);
+    expect(await first.deliveredRecords(refs(GUID_A, GUID_A.toUpperCase(), "x-1", "X-1"))).toEqual(new Set([GUID_A, GUID_A.toUpperCase(), "x-1"]));
+    now = new Date(now.getTime() + 1);
+    expect(await first.deliveredRecords(refs(GUID_A, "x-1"))).toEqual(new Set());
+  });
+
+  it("should keep an id that only looks like a GUID apart from the GUID it resembles", async () => {
+    const first = store();
+    await first.open();
+    const nearGuid = `${GUID_A.slice(0, 35)}g`;
+    await first.commit({ blobs: [blob("c1", [nearGuid])], at: new Date() });
+    expect(await first.deliveredRecords(refs(nearGuid, `${GUID_A.slice(0, 35)}0`))).toEqual(new Set([nearGuid]));
+  });
+
+  it("should answer large lookups exactly, after many commits and a reopen", async () => {
+    const first = store();
+    await first.open();
+    const ids = Array.from({ length: 1_234 }, (_, i) => `5c1f2e3d-0000-4000-8000-${i.toString(16).padStart(12, "0")}`);
+    const kept = ids.filter((_, i) => i % 3 === 0);
+    // More commits than a compaction waits for, so both the compacted and the uncompacted paths are read back.
+    for (let start = 0, group = 0; start < kept.length; start += 20, group++) {
+      await first.commit({ blobs: [blob(`c${group}`, kept.slice(start, start + 20))], sinkCheckpoint: { segment: 1, offset: group }, at: new Date() });
+    }
+    expect(await first.deliveredRecords(refs(...ids))).toEqual(new Set(kept));
+    await first.close();
+    const second = store();
+    await second.open();
+    expect(await second.deliveredRecords(refs(...ids))).toEqual(new Set(kept));
+    const listed = Array.from({ length: 1_001 }, (_, i) => (i === 1_000 ? "c1" : `other-${i}`));
+    expect(await second.committedBlobs(blobRefs(...listed))).toEqual(new Set(["c1"]));
+  });
+
+  it("should prune ledger entries past their expiration and record ids past the horizon", async () => {
+    const at = new Date("2024-05-01T00:00:00.000Z");
+    const first = store({ now: () => at });
+    await first.open();
+    await first.commit({ blobs: [blob("soon", [GUID_A], "2024-05-01T00:30:00.000Z"), blob("later", [GUID_B], "2024-05-08T00:00:00.000Z")], at });
+    expect(await first.prune(new Date("2024-05-01T00:29:59.999Z"))).toEqual({ blobs: 0, records: 0 });
+    expect(await first.prune(new Date("2024-05-01T00:30:00.000Z"))).toEqual({ blobs: 1, records: 0 });
+    const listed = [
+      { contentId: "soon", contentExpiration: "2024-05-01T00:30:00.000Z" },
+      { contentId: "later", contentExpiration: "2024-05-08T00:00:00.000Z" },
+    ];
+    expect(await first.committedBlobs(listed)).toEqual(new Set(["later"]));
+    expect(await first.prune(new Date(at.getTime() + HOUR))).toEqual({ blobs: 0, records: 2 });
+    expect(await first.deliveredRecords(refs(GUID_A, GUID_B))).toEqual(new Set());
+    await first.close();
+    const second = store({ now: () => new Date(at.getTime() + HOUR) });
+    await second.open();
+    expect(await second.committedBlobs(listed)).toEqual(new Set(["later"]));
+  });
+
+  it("should refuse a second store while the first holds the state, and open once it closed", async () => {
+    const first = store();
+    await first.open();
+    const error = (await store()
+      .open()
+      .catch((caught: unknown) => caught)) as AuditfeedError;
+    expect(error.code).toBe("AF_ERR_STATE_LOCKED");
+    expect(error.message).toMatch(/in use by another auditfeed/);
+    await first.close();
+    await expect(store().open()).resolves.toEqual({ sinkCheckpoint: null, cursors: {} });
+  });
+
+  it("should be refused while another process holds the state, and open after that process is SIGKILLed, with what it committed", async () => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, "fixtures", "hold-state.ts"), JSON.stringify(location)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = once(child, "exit");
+    const [line] = (await once(child.stdout, "data")) as [Buffer];
+    expect(line.toString()).toBe("committed\n");
+    await expect(store().open()).rejects.toMatchObject({ code: "AF_ERR_STATE_LOCKED" });
+
+    child.kill("SIGKILL");
+    await exited;
+    const killedAt = Date.now();
+    let reopened: StateStore | undefined;
+    const freed = await pollUntil(
+      async () => {
+        const attempt = store();
+        const ok = await attempt.open().then(
+          () => true,
+          (error: unknown) => {
+            if ((error as AuditfeedError).code !== "AF_ERR_STATE_LOCKED") throw error;
+            return false;
+          },
+        );
+        if (ok) reopened = attempt;
+        return ok;
+      },
+      kind.freedWithinMs + 10_000,
+      500,
+    );
+    expect(freed, "the state opened again").toBe(true);
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(kind.freedWithinMs + 2_000);
+    expect(await reopened?.committedBlobs(blobRefs("held"))).toEqual(new Set(["held"]));
+  });
+});
