@@ -2,7 +2,7 @@ import type { CollectorConfig } from "../../../collector/src/config/config.ts";
 import { isAuditfeedError } from "../../../collector/src/errors.ts";
 import { createSink } from "../../../collector/src/sinks/index.ts";
 import type { ContentType } from "../../../collector/src/source/content.ts";
-import { SqliteStateStore } from "../../../collector/src/state/sqlite-store.ts";
+import { createStateStore, describeState } from "../../../collector/src/state/index.ts";
 import type { ContentTypeCursor } from "../../../collector/src/state/store.ts";
 import { fail, pass, warn, type CheckResult } from "./report.ts";
 
@@ -25,16 +25,17 @@ export async function checkSink(config: CollectorConfig): Promise<CheckResult> {
 export async function checkState(
   config: CollectorConfig,
 ): Promise<{ result: CheckResult; cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>> }> {
-  // The same store the collector opens (Collector.open); a store factory replaces both when there is more than one kind.
-  const store = new SqliteStateStore({ path: config.state.path, dedupeHorizonMs: config.dedupeHorizonMs });
+  // The same store the collector opens (Collector.open).
+  const store = createStateStore(config.state, { dedupeHorizonMs: config.dedupeHorizonMs, now: () => new Date() });
+  const where = describeState(config.state);
   try {
     const snapshot = await store.open();
     await store.close();
-    return { result: pass("state", `${config.state.path} is writable and not held by another run.`), cursors: snapshot.cursors };
+    return { result: pass("state", `${where} is writable and not held by another run.`), cursors: snapshot.cursors };
   } catch (error) {
     const code = isAuditfeedError(error) ? error.code : "error";
     const held = code === "AF_ERR_STATE_LOCKED" || code === "AF_ERR_STATE_HELD";
-    const summary = held ? `${config.state.path} is held by another run (${code}).` : `${config.state.path} cannot be opened (${code}).`;
+    const summary = held ? `${where} is held by another run (${code}).` : `${where} cannot be opened (${code}).`;
     return { result: fail("state", summary, (error as Error).message), cursors: {} };
   }
 }
