@@ -224,7 +224,9 @@ describe("auditfeed doctor", () => {
   it("state: a state file held by a running collector is reported with the fix", async () => {
     await start();
     const statePath = join(directory.path, "state.sqlite");
-    const holder = spawn(process.execPath, [join(ROOT, "test/collector/state/fixtures/hold-state.ts"), statePath], { stdio: ["ignore", "pipe", "inherit"] });
+    const holder = spawn(process.execPath, [join(ROOT, "test/collector/state/fixtures/hold-state.ts"), JSON.stringify({ kind: "sqlite", path: statePath })], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     try {
       await new Promise<void>((done) => holder.stdout.once("data", () => done()));
       const { code, byName } = await doctor(env());
