@@ -22,4 +22,8 @@ export const COLLECTOR_COMMANDS: CommandTable = {
     summary: "Check configuration, network, credentials, permissions, subscriptions, clock, sink and state, each with its fix.",
     run: async (args) => (await import("./doctor.ts")).doctorCommand(args),
   },
+  status: {
+    summary: "Show each content type's lag, backlog, time left before the 7-day horizon, totals and errors, from the state.",
+    run: async (args) => (await import("./status.ts")).statusCommand(args),
+  },
 };

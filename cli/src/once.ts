@@ -2,6 +2,7 @@ import { exitCodeOfFailure } from "./exit-codes.ts";
 import { openCollector } from "./open-collector.ts";
 import { exitCodeOf } from "./outcome.ts";
 import { stopOnSignals } from "./stop-signal.ts";
+import { logRunSummary } from "./summary.ts";
 
 /** `auditfeed once`: one full cycle, what the Container Apps Job runs on its schedule. The exit code is the outcome. */
 export async function onceCommand(args: string[]): Promise<number> {
@@ -9,7 +10,10 @@ export async function onceCommand(args: string[]): Promise<number> {
   if ("exit" in opened) return opened.exit;
   const { collector, logger } = opened;
   try {
-    return exitCodeOf(await collector.cycle({ stop: stopOnSignals() }));
+    const report = await collector.cycle({ stop: stopOnSignals() });
+    const exitCode = exitCodeOf(report);
+    logRunSummary(logger, report, collector.status(), exitCode);
+    return exitCode;
   } catch (error) {
     logger.error("The cycle failed; nothing after the last commit was kept, and the next run starts from there.", { error });
     return exitCodeOfFailure(error);

@@ -11,7 +11,9 @@ import { createCredential } from "./source/credential.ts";
 import { ManagementClient } from "./source/management-client.ts";
 import { trustExtraCa } from "./source/trust.ts";
 import { createStateStore, describeState } from "./state/index.ts";
-import type { ContentTypeCursor, StateStore } from "./state/store.ts";
+import type { ContentTypeCursor, RunStats, StateStore } from "./state/store.ts";
+import { addCycle } from "./health/run-stats.ts";
+import { contentTypeStatuses, HORIZON_WARNING_MS, type ContentTypeStatus } from "./health/status.ts";
 
 /** Memory bound per blob in flight; with the default concurrency of 4 the fetch stage holds at most 32 MiB. */
 const MAX_BUFFERED_BYTES_PER_BLOB = 8 * 1024 * 1024;
@@ -34,6 +36,7 @@ export class Collector {
   readonly #logger: Logger;
   readonly #settings: CycleSettings;
   readonly #cursors: Partial<Record<ContentType, ContentTypeCursor>>;
+  #stats: RunStats;
   #needsRecovery = false;
 
   private constructor(parts: {
@@ -44,6 +47,7 @@ export class Collector {
     logger: Logger;
     settings: CycleSettings;
     cursors: Partial<Record<ContentType, ContentTypeCursor>>;
+    stats: RunStats;
   }) {
     this.#client = parts.client;
     this.#store = parts.store;
@@ -52,6 +56,7 @@ export class Collector {
     this.#logger = parts.logger;
     this.#settings = parts.settings;
     this.#cursors = parts.cursors;
+    this.#stats = parts.stats;
   }
 
   static async open(config: CollectorConfig, logger: Logger, settings: CollectorSettings = {}): Promise<Collector> {
@@ -100,7 +105,7 @@ export class Collector {
       delivery: sink.delivery,
       state: describeState(config.state),
     });
-    return new Collector({ client, store, sink, delivery, logger, settings: cycleSettings, cursors: { ...snapshot.cursors } });
+    return new Collector({ client, store, sink, delivery, logger, settings: cycleSettings, cursors: { ...snapshot.cursors }, stats: snapshot.stats });
   }
 
   /**
@@ -109,12 +114,13 @@ export class Collector {
    */
   async cycle(options: CycleOptions = {}): Promise<CycleReport> {
     const started = Date.now();
-    if (this.#needsRecovery) {
-      await this.#sink.close();
-      await this.#sink.open(this.#delivery.committedCheckpoint);
-      this.#needsRecovery = false;
-    }
+    const countersBefore = this.#client.counters();
     try {
+      if (this.#needsRecovery) {
+        await this.#sink.close();
+        await this.#sink.open(this.#delivery.committedCheckpoint);
+        this.#needsRecovery = false;
+      }
       const report = await runCycle(
         { client: this.#client, store: this.#store, delivery: this.#delivery, logger: this.#logger },
         this.#cursors,
@@ -124,10 +130,45 @@ export class Collector {
       for (const entry of report.contentTypes) {
         this.#logger.info("Cycle finished for the content type.", { ...entry, ms: Date.now() - started });
       }
+      await this.#recordCycle(countersBefore, { reports: report.contentTypes });
       return report;
     } catch (error) {
       this.#needsRecovery = true;
+      const failure = isAuditfeedError(error) ? { code: error.code, message: error.message } : { code: "AF_ERR_UNEXPECTED", message: String(error) };
+      await this.#recordCycle(countersBefore, { failure }).catch((recordError: unknown) =>
+        this.#logger.debug("The run statistics of a failed cycle could not be saved.", { error: recordError }),
+      );
       throw error;
+    }
+  }
+
+  /** Each content type's lag, backlog and horizon now (server clock), from the cursors and the run statistics. */
+  status(): ContentTypeStatus[] {
+    return contentTypeStatuses(this.#cursors, this.#stats, this.#settings.contentTypes, this.#client.serverNow());
+  }
+
+  /** Adds the cycle to the run statistics (one small commit), then warns about any content type near the horizon. */
+  async #recordCycle(
+    before: { readonly throttled: number; readonly retries: number },
+    outcome: { reports?: CycleReport["contentTypes"]; failure?: { code: string; message: string } },
+  ): Promise<void> {
+    const after = this.#client.counters();
+    const now = this.#client.serverNow();
+    this.#stats = addCycle(this.#stats, {
+      ...outcome,
+      at: now,
+      contentTypes: this.#settings.contentTypes,
+      throttled: after.throttled - before.throttled,
+      retries: after.retries - before.retries,
+      clockSkewMs: now.getTime() - Date.now(),
+    });
+    await this.#store.commit({ blobs: [], stats: this.#stats, at: now });
+    for (const status of this.status()) {
+      if (status.horizonLeftMs >= HORIZON_WARNING_MS) continue;
+      this.#logger.error(
+        "The content type is within 24 hours of the 7-day horizon: content not collected by then can no longer be listed and is lost. Fix what keeps the collector from catching up (see auditfeed doctor).",
+        { contentType: status.contentType, horizonAt: status.horizonAt, horizonLeftMs: status.horizonLeftMs, backlog: status.backlog },
+      );
     }
   }
 

@@ -43,7 +43,13 @@ export interface ContentTypeReport {
   expired: number;
   /** Blobs that failed and stay pending for the next cycle. */
   failed: number;
+  /** Blobs listed and not delivered when the cycle ended: the failed ones and those a stop left unreached. */
+  pending: number;
+  /** Newest `contentCreated` among the blobs delivered now. */
+  newestDelivered?: string;
   error?: { readonly code: string; readonly message: string };
+  /** The last blob failure of the cycle (the content type as a whole may still have succeeded). */
+  blobError?: { readonly code: string; readonly message: string };
   gap?: Window;
   /** What this cycle listed, when it listed anything: [start of the first window, end of the last). */
   range?: Window;
@@ -97,7 +103,10 @@ export async function runCycle(
 ): Promise<CycleReport> {
   const { client, store, delivery, logger } = deps;
   const reports = new Map<ContentType, ContentTypeReport>(
-    settings.contentTypes.map((contentType) => [contentType, { contentType, listed: 0, blobs: 0, records: 0, duplicates: 0, expired: 0, failed: 0 }]),
+    settings.contentTypes.map((contentType) => [
+      contentType,
+      { contentType, listed: 0, blobs: 0, records: 0, duplicates: 0, expired: 0, failed: 0, pending: 0 },
+    ]),
   );
   const report = (contentType: ContentType): ContentTypeReport => reports.get(contentType) as ContentTypeReport;
 
@@ -184,6 +193,7 @@ export async function runCycle(
 
   // Reports count what a commit made durable: a group discarded after a failure is redone, not counted twice.
   const committed = new Set<string>();
+  const createdOf = new Map(queue.map((descriptor) => [descriptor.contentId, descriptor.contentCreated]));
   const progress = { blobsPlanned: queue.length, blobsDone: 0, records: 0 };
   const commitGroup = async (): Promise<void> => {
     for (const blob of await delivery.commit()) {
@@ -194,6 +204,8 @@ export async function runCycle(
         entry.blobs++;
         entry.records += blob.records;
         entry.duplicates += blob.duplicates;
+        const created = createdOf.get(blob.contentId);
+        if (created !== undefined && (entry.newestDelivered === undefined || created > entry.newestDelivered)) entry.newestDelivered = created;
       }
     }
   };
@@ -222,6 +234,7 @@ export async function runCycle(
         throw error;
       } else {
         report(descriptor.contentType).failed++;
+        report(descriptor.contentType).blobError = describe(error);
         logger.warn("Fetching a blob failed; it stays pending and is retried next cycle.", {
           contentType: descriptor.contentType,
           contentId: descriptor.contentId,
@@ -238,10 +251,9 @@ export async function runCycle(
   // Cursors move only as far as every blob before them is committed; one final commit records them.
   const advanced: Partial<Record<ContentType, ContentTypeCursor>> = {};
   for (const { contentType, cursor, end, pending } of listed) {
-    const stuck = pending
-      .filter((descriptor) => !committed.has(descriptor.contentId))
-      .map((descriptor) => descriptor.contentCreated)
-      .sort()[0];
+    const left = pending.filter((descriptor) => !committed.has(descriptor.contentId));
+    report(contentType).pending = left.length;
+    const stuck = left.map((descriptor) => descriptor.contentCreated).sort()[0];
     const through = stuck !== undefined && new Date(stuck) < end ? new Date(stuck) : end;
     const next: ContentTypeCursor = { ...cursor, listedThrough: through.toISOString() };
     advanced[contentType] = next;

@@ -52,6 +52,7 @@ export class ApiTransport {
   readonly #settings: ApiTransportSettings;
   readonly #pool: Pool;
   #skewMs = 0;
+  #counters = { throttled: 0, retries: 0 };
 
   constructor(settings: ApiTransportSettings) {
     this.#settings = settings;
@@ -67,6 +68,11 @@ export class ApiTransport {
   /** Local clock corrected by the skew measured against the server's `Date` header. */
   serverNow(): Date {
     return new Date(Date.now() + this.#skewMs);
+  }
+
+  /** Since this transport was made: responses that throttled the tenant, and requests sent again after a failure. */
+  counters(): { readonly throttled: number; readonly retries: number } {
+    return { ...this.#counters };
   }
 
   /** Sends and reads the whole body; network failures while reading are retried like any other. */
@@ -140,6 +146,7 @@ export class ApiTransport {
           : toAuditfeedError(failure, options.context);
       if (!error.retryable) throw error;
       const throttled = failure !== undefined && isThrottled(failure);
+      if (throttled) this.#counters.throttled++;
       const delayMs = Math.min(retry.maxRetryDelayInMs, retryAfterMs ?? backoffDelayMs(attempt, retry));
       const elapsedMs = Date.now() - firstAt;
       if (elapsedMs + delayMs > retry.maxElapsedInMs) {
@@ -149,6 +156,7 @@ export class ApiTransport {
         });
       }
       attempt++;
+      this.#counters.retries++;
       if (throttled) {
         // The quota is the tenant's: every request of this client waits, not only this one.
         budget.pauseFor(delayMs);

@@ -144,6 +144,11 @@ export class ManagementClient {
     return this.#transport.serverNow();
   }
 
+  /** Throttled responses and retried requests since the client was made (for run statistics and metrics). */
+  counters(): { readonly throttled: number; readonly retries: number } {
+    return this.#transport.counters();
+  }
+
   async close(): Promise<void> {
     await this.#transport.close();
   }

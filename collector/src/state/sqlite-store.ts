@@ -2,8 +2,8 @@
  * The default StateStore: one SQLite file on local disk (node:sqlite), written one transaction per commit.
  *
  * Layout (schema version 1, kept in `PRAGMA user_version`; `PRAGMA application_id` marks the file as auditfeed's):
- * - `meta(key, value)`: `created_at`, and `sink_checkpoint` (the JSON of the sink's last committed checkpoint;
- *   no row means null).
+ * - `meta(key, value)`: `created_at`, `sink_checkpoint` (the JSON of the sink's last committed checkpoint;
+ *   no row means null), and `run_stats` (the JSON of the run statistics `auditfeed status` reads; no row: none yet).
  * - `cursors(content_type, origin, listed_through, subscription_started_at)`: one row per content type, ISO 8601 text.
  * - `blobs(content_id, content_type, expires_at, outcome, committed_at)`: the delivered-blob ledger; a row lives
  *   until the blob's `contentExpiration` (`expires_at`, epoch milliseconds), after which the API cannot list it again.
@@ -29,7 +29,17 @@ import { isContentType, type ContentType } from "../source/content.ts";
 import { recordKey, recordKeyText, type RecordKey } from "./record-key.ts";
 import { prepareSchema } from "./sqlite-schema.ts";
 import { isLockConflict, stateError } from "./state-errors.ts";
-import type { BlobCommit, BlobRef, Commit, ContentTypeCursor, RecordRef, StateSnapshot, StateStore } from "./store.ts";
+import {
+  EMPTY_RUN_STATS,
+  type BlobCommit,
+  type BlobRef,
+  type Commit,
+  type ContentTypeCursor,
+  type RecordRef,
+  type RunStats,
+  type StateSnapshot,
+  type StateStore,
+} from "./store.ts";
 
 export interface SqliteStateStoreOptions {
   /** The state file; parent directories are created. */
@@ -140,6 +150,7 @@ export class SqliteStateStore implements StateStore {
         insertRecordIds(statements, commit.blobs, at + this.#dedupeHorizonMs);
         if (commit.sinkCheckpoint === null) statements.deleteMeta.run("sink_checkpoint");
         else if (commit.sinkCheckpoint !== undefined) statements.setMeta.run("sink_checkpoint", JSON.stringify(commit.sinkCheckpoint));
+        if (commit.stats !== undefined) statements.setMeta.run("run_stats", JSON.stringify(commit.stats));
         for (const [contentType, cursor] of Object.entries(commit.cursors ?? {})) {
           if (!isContentType(contentType)) throw new TypeError(`State commit: cursor key "${contentType}" is not a content type.`);
           if (cursor !== undefined) upsertCursor(statements, contentType, cursor);
@@ -223,7 +234,12 @@ export class SqliteStateStore implements StateStore {
       };
     }
     const checkpointRow = db.prepare("SELECT value FROM meta WHERE key = 'sink_checkpoint'").get();
-    return { sinkCheckpoint: checkpointRow === undefined ? null : (JSON.parse(checkpointRow.value as string) as SinkCheckpoint), cursors };
+    const statsRow = db.prepare("SELECT value FROM meta WHERE key = 'run_stats'").get();
+    return {
+      sinkCheckpoint: checkpointRow === undefined ? null : (JSON.parse(checkpointRow.value as string) as SinkCheckpoint),
+      cursors,
+      stats: statsRow === undefined ? EMPTY_RUN_STATS : (JSON.parse(statsRow.value as string) as RunStats),
+    };
   }
 
   #opened(): Statements {

@@ -34,12 +34,45 @@ export interface BlobCommit {
   readonly outcome: "delivered" | "expired";
 }
 
+/**
+ * The figures `auditfeed status` shows per content type, kept in the state store across runs. Counters are totals
+ * since the state was created; the rest is what the latest cycle saw.
+ */
+export interface ContentTypeStats {
+  readonly records: number;
+  readonly blobs: number;
+  readonly duplicates: number;
+  /** Blobs that expired before they could be fetched (their records are lost). */
+  readonly expired: number;
+  /** Newest `contentCreated` of a delivered blob (ISO 8601). */
+  readonly newestDelivered: string | null;
+  /** Blobs listed but not delivered when the latest cycle ended (failed, or not reached before a stop). */
+  readonly backlog: number;
+  /** Server time of the latest cycle that included this content type. */
+  readonly lastCycleAt: string | null;
+  /** Per error code: how often it was seen, when last, and its last message. */
+  readonly errors: Readonly<Record<string, { readonly count: number; readonly lastAt: string; readonly message: string }>>;
+}
+
+/** Run statistics: per content type, plus the Management API's throttling and retries for the tenant. */
+export interface RunStats {
+  readonly contentTypes: Readonly<Partial<Record<ContentType, ContentTypeStats>>>;
+  /** Responses that throttled the tenant (AF429 or 429). */
+  readonly throttled: number;
+  /** Requests sent again after a transient failure or throttling. */
+  readonly retries: number;
+  /** Server clock minus local clock at the latest cycle, so that `status` can tell the server's time offline. */
+  readonly clockSkewMs: number;
+}
+
 /** One atomic step: all of it is durable, or none of it is. */
 export interface Commit {
   readonly blobs: readonly BlobCommit[];
   /** The sink's position after the flush that acknowledged these blobs' records (omitted: unchanged). */
   readonly sinkCheckpoint?: SinkCheckpoint | null;
   readonly cursors?: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>;
+  /** The run statistics as they stand now, replacing the stored ones (omitted: unchanged). */
+  readonly stats?: RunStats;
   /** Commit time; record ids are deduplicated against for `dedupeHorizonMs` after it. */
   readonly at: Date;
 }
@@ -47,7 +80,22 @@ export interface Commit {
 export interface StateSnapshot {
   readonly sinkCheckpoint: SinkCheckpoint | null;
   readonly cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>;
+  /** The last committed run statistics; `EMPTY_RUN_STATS` for a new store. */
+  readonly stats: RunStats;
 }
+
+export const EMPTY_CONTENT_TYPE_STATS: ContentTypeStats = {
+  records: 0,
+  blobs: 0,
+  duplicates: 0,
+  expired: 0,
+  newestDelivered: null,
+  backlog: 0,
+  lastCycleAt: null,
+  errors: {},
+};
+
+export const EMPTY_RUN_STATS: RunStats = { contentTypes: {}, throttled: 0, retries: 0, clockSkewMs: 0 };
 
 /**
  * Durable collector state: cursors, the delivered-blob ledger, the record-id dedupe index and the sink checkpoint.

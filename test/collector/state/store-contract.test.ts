@@ -7,7 +7,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { StateConfig } from "../../../collector/src/config/state-location.ts";
 import type { AuditfeedError } from "../../../collector/src/errors.ts";
 import { createStateStore } from "../../../collector/src/state/index.ts";
-import type { BlobCommit, BlobRef, RecordRef, StateStore } from "../../../collector/src/state/store.ts";
+import {
+  EMPTY_CONTENT_TYPE_STATS,
+  EMPTY_RUN_STATS,
+  type BlobCommit,
+  type BlobRef,
+  type RecordRef,
+  type StateStore,
+} from "../../../collector/src/state/store.ts";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from "../../fixtures/azurite.ts";
 import { pollUntil } from "../../e2e/harness.ts";
 
@@ -95,23 +102,31 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
   });
 
   it("should start empty", async () => {
-    await expect(store().open()).resolves.toEqual({ sinkCheckpoint: null, cursors: {} });
+    await expect(store().open()).resolves.toEqual({ sinkCheckpoint: null, cursors: {}, stats: EMPTY_RUN_STATS });
   });
 
-  it("should persist blobs, record ids, cursors and the sink checkpoint across a reopen", async () => {
+  it("should persist blobs, record ids, cursors, the sink checkpoint and the run statistics across a reopen", async () => {
     const first = store();
     await first.open();
     const cursor = { origin: "2024-01-01T00:00:00.000Z", listedThrough: "2024-01-01T01:00:00.000Z", subscriptionStartedAt: null };
+    const stats = {
+      ...EMPTY_RUN_STATS,
+      throttled: 2,
+      contentTypes: { "Audit.Exchange": { ...EMPTY_CONTENT_TYPE_STATS, records: 7, newestDelivered: "2024-01-01T00:59:00.000Z" } },
+    };
     await first.commit({
       blobs: [blob("c1", [GUID_A, "not-a-guid"])],
       sinkCheckpoint: { segment: 1, offset: 42 },
       cursors: { "Audit.Exchange": cursor },
+      stats,
       at: new Date(),
     });
+    // A commit without stats leaves them as they are.
+    await first.commit({ blobs: [], at: new Date() });
     await first.close();
 
     const second = store();
-    await expect(second.open()).resolves.toEqual({ sinkCheckpoint: { segment: 1, offset: 42 }, cursors: { "Audit.Exchange": cursor } });
+    await expect(second.open()).resolves.toEqual({ sinkCheckpoint: { segment: 1, offset: 42 }, cursors: { "Audit.Exchange": cursor }, stats });
     expect(await second.committedBlobs(blobRefs("c1", "c2"))).toEqual(new Set(["c1"]));
     expect(await second.deliveredRecords(refs(GUID_A, GUID_B, "not-a-guid", "other"))).toEqual(new Set([GUID_A, "not-a-guid"]));
   });
@@ -223,7 +238,7 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     expect(error.code).toBe("AF_ERR_STATE_LOCKED");
     expect(error.message).toMatch(/in use by another auditfeed/);
     await first.close();
-    await expect(store().open()).resolves.toEqual({ sinkCheckpoint: null, cursors: {} });
+    await expect(store().open()).resolves.toEqual({ sinkCheckpoint: null, cursors: {}, stats: EMPTY_RUN_STATS });
   });
 
   it("should be refused while another process holds the state, and open after that process is SIGKILLed, with what it committed", async () => {

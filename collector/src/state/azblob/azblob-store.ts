@@ -18,7 +18,7 @@ import type { TokenCredential } from "@azure/identity";
 import { ContainerClient, type BlobRequestConditions, type StorageSharedKeyCredential } from "@azure/storage-blob";
 import { AuditfeedError, isAuditfeedError } from "../../errors.ts";
 import { isContentType } from "../../source/content.ts";
-import type { BlobRef, Commit, ContentTypeCursor, RecordRef, StateSnapshot, StateStore } from "../store.ts";
+import { EMPTY_RUN_STATS, type BlobRef, type Commit, type ContentTypeCursor, type RecordRef, type StateSnapshot, type StateStore } from "../store.ts";
 import { blobKey, blobPartition, decodeSections, encodeSections, recordKey, recordPartition, type Key, type Section } from "./entries.ts";
 import { emptyHead, parseHead, type Head, type PartitionRef } from "./head.ts";
 import { isLeaseLostCode, StateLease } from "./lease.ts";
@@ -116,7 +116,7 @@ export class AzureBlobStateStore implements StateStore {
         });
       }
       await this.#collectGarbage();
-      return { sinkCheckpoint: head.sinkCheckpoint, cursors: { ...head.cursors } };
+      return { sinkCheckpoint: head.sinkCheckpoint, cursors: { ...head.cursors }, stats: head.stats ?? EMPTY_RUN_STATS };
     } catch (error) {
       await this.#closeLease();
       throw error;
@@ -167,6 +167,7 @@ export class AzureBlobStateStore implements StateStore {
       ...head,
       sinkCheckpoint: commit.sinkCheckpoint === undefined ? head.sinkCheckpoint : commit.sinkCheckpoint,
       cursors,
+      ...(commit.stats === undefined ? {} : { stats: commit.stats }),
       commits: commitBlob === undefined ? head.commits : [...head.commits, commitBlob],
     });
     this.#cache.apply(sections, head.partitions, true);

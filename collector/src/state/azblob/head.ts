@@ -1,7 +1,7 @@
 import { AuditfeedError } from "../../errors.ts";
 import type { SinkCheckpoint } from "../../sinks/sink.ts";
 import { isContentType, type ContentType } from "../../source/content.ts";
-import type { ContentTypeCursor } from "../store.ts";
+import type { ContentTypeCursor, RunStats } from "../store.ts";
 
 /** The layout this code reads and writes (see docs/ARCHITECTURE.md, "State in Azure Blob storage"). */
 export const HEAD_FORMAT = "auditfeed-state";
@@ -26,6 +26,8 @@ export interface Head {
   readonly serial: number;
   readonly sinkCheckpoint: SinkCheckpoint | null;
   readonly cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>;
+  /** The run statistics of `auditfeed status`, kept as the collector wrote them (absent until the first cycle). */
+  readonly stats?: RunStats;
   readonly partitions: Readonly<Record<string, PartitionRef>>;
   /** Commit blobs not yet folded into partitions, oldest first. */
   readonly commits: readonly string[];

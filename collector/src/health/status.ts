@@ -1,0 +1,62 @@
+import { LISTING_RETENTION_MS, RETENTION_MARGIN_MS } from "../pipeline/windows.ts";
+import type { ContentType } from "../source/content.ts";
+import { EMPTY_CONTENT_TYPE_STATS, type ContentTypeCursor, type ContentTypeStats, type RunStats } from "../state/store.ts";
+
+/** Below this much time left before the 7-day listing horizon, the collector logs an error every cycle. */
+export const HORIZON_WARNING_MS = 24 * 3_600_000;
+
+/** Where one content type stands, from its cursor and the run statistics the store keeps; durations in milliseconds. */
+export interface ContentTypeStatus {
+  readonly contentType: ContentType;
+  /** Newest `contentCreated` of a delivered blob. */
+  readonly newestDelivered: string | null;
+  /** Server time now minus `newestDelivered`. */
+  readonly lagMs: number | null;
+  /** Blobs listed but not delivered when the last cycle ended (failed, or not reached before a stop). */
+  readonly backlog: number;
+  /** The instant from which content not yet listed starts to fall out of the API's 7-day listing window. */
+  readonly horizonAt: string;
+  /** `horizonAt` minus now: how long the collector may stay down or stuck before records are lost. */
+  readonly horizonLeftMs: number;
+  readonly records: number;
+  readonly blobs: number;
+  readonly duplicates: number;
+  readonly expired: number;
+  readonly errors: ContentTypeStats["errors"];
+  readonly lastCycleAt: string | null;
+}
+
+/**
+ * Each content type's status at `now` (the server's clock). The horizon: every cycle re-lists from the cursor's
+ * `listedThrough` (which never passes a pending blob), and the API lists nothing older than 7 days, so content is
+ * lost once `listedThrough` (or the origin, before the first full listing) is older than 7 days (less the safety
+ * margin the planner keeps).
+ */
+export function contentTypeStatuses(
+  cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>,
+  stats: RunStats,
+  contentTypes: readonly ContentType[],
+  now: Date,
+): ContentTypeStatus[] {
+  return contentTypes.map((contentType) => {
+    const cursor = cursors[contentType];
+    const figures = stats.contentTypes[contentType] ?? EMPTY_CONTENT_TYPE_STATS;
+    const listedFrom = cursor === undefined ? now : new Date(cursor.listedThrough ?? cursor.origin);
+    const horizonAt = new Date(listedFrom.getTime() + LISTING_RETENTION_MS - RETENTION_MARGIN_MS);
+    const newest = figures.newestDelivered;
+    return {
+      contentType,
+      newestDelivered: newest,
+      lagMs: newest === null ? null : now.getTime() - Date.parse(newest),
+      backlog: figures.backlog,
+      horizonAt: horizonAt.toISOString(),
+      horizonLeftMs: horizonAt.getTime() - now.getTime(),
+      records: figures.records,
+      blobs: figures.blobs,
+      duplicates: figures.duplicates,
+      expired: figures.expired,
+      errors: figures.errors,
+      lastCycleAt: figures.lastCycleAt,
+    };
+  });
+}
