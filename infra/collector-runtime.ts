@@ -16,10 +16,48 @@ import type { JobEnvVar, JobWiring } from "./job-wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
 import { KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
 
+/**
+ * MSSP mode: the pieces the provider stack shares among its customers' jobs, read from its outputs. The job then
+ * runs as the provider's identity in the provider's environment, and keeps its state in a container of its own in the
+ * provider's storage account; nothing in this stack holds a credential.
+ */
+export interface SharedRuntime {
+  /** The provider's user-assigned identity: Azure resource id, client id (token requests) and principal id (roles). */
+  readonly identity: RuntimeIdentity;
+  /** Region of the provider's environment: a job must be in its environment's region. */
+  readonly location: pulumi.Input<string>;
+  readonly environmentId: pulumi.Input<string>;
+  /** Resource group and name of the provider's state storage account, and its blob endpoint. */
+  readonly resourceGroupName: pulumi.Input<string>;
+  readonly stateAccountName: pulumi.Input<string>;
+  readonly stateBlobEndpoint: pulumi.Input<string>;
+  /** This tenant stack's name, written on the lock it puts on the provider's environment. */
+  readonly stack: string;
+}
+
+/** The user-assigned identity a job runs as. */
+export interface RuntimeIdentity {
+  readonly resourceId: pulumi.Input<string>;
+  readonly clientId: pulumi.Input<string>;
+  readonly principalId: pulumi.Input<string>;
+}
+
+/** Where and as whom the job runs, what its credential adds, and what must exist before its first run. */
+interface Hosting {
+  readonly identity: RuntimeIdentity;
+  readonly environmentId: pulumi.Input<string>;
+  /** `azblob://<account>/<container>`. */
+  readonly stateLocation: pulumi.Output<string>;
+  readonly stateBlobEndpoint: pulumi.Output<string>;
+  readonly credentialWiring: JobWiring;
+  readonly credentialExpiresAt: pulumi.Output<string> | undefined;
+  readonly readiness: readonly pulumi.Resource[];
+}
+
 export interface CollectorRuntimeArgs {
   /** Short customer name; prefixes every Azure resource name (Azure appends a random suffix to global names). */
   readonly customer: string;
-  /** Azure region of every runtime resource. */
+  /** Azure region of every runtime resource (in MSSP mode, the provider's environment's region instead). */
   readonly location: string;
   readonly cloud: Cloud;
   /** The customer tenant the collector reads. */
@@ -37,16 +75,28 @@ export interface CollectorRuntimeArgs {
   readonly logRetentionDays: number;
   readonly credential: CredentialMode;
   readonly rotation: RotationWindow;
-  /** The app registration the collector signs in as. */
-  readonly app: { readonly applicationResourceId: pulumi.Input<string>; readonly clientId: pulumi.Input<string> };
+  /** The app the collector signs in as; no application resource id in MSSP mode (the app is the provider's). */
+  readonly app: { readonly applicationResourceId: pulumi.Input<string> | undefined; readonly clientId: pulumi.Input<string> };
   /** Consent and directory-role assignments; the job is created only after all of them. */
   readonly grants: readonly pulumi.Resource[];
   /** Where the collector delivers: the sink's name, its URL if any, and its secret (kept in Key Vault) if any. */
   readonly sink: { readonly name: string; readonly url: string | undefined; readonly secret: pulumi.Output<string> | undefined };
+  /** MSSP mode: run on the provider's shared pieces instead of creating this tenant's own (see `SharedRuntime`). */
+  readonly shared?: SharedRuntime;
 }
 
-/** Container name of the collector's state in the storage account. */
+/** Container name of the collector's state in the tenant's own storage account. */
 export const STATE_CONTAINER_NAME = "auditfeed-state";
+
+/** Container of a customer's state in the provider's storage account (MSSP mode); customer names are unique per provider. */
+export function sharedStateContainerName(customer: string): string {
+  return `state-${customer}`;
+}
+
+/** Name of the delete lock a tenant stack puts on the provider's environment (MSSP mode). */
+export function providerLockName(customer: string): string {
+  return `auditfeed-tenant-${customer}`;
+}
 const SINK_SECRET_NAME = "sink-secret";
 
 /**
@@ -54,6 +104,10 @@ const SINK_SECRET_NAME = "sink-secret";
  * identity, a storage account (shared keys off) for state, a Key Vault (RBAC) for credentials, a Log Analytics
  * workspace, a Container Apps environment, and a scheduled Container Apps Job running `auditfeed once`.
  * The identity gets exactly two roles: blob data on the state container and secret reads on the vault.
+ *
+ * In MSSP mode (`shared`) the identity, the storage account, the workspace and the environment are the provider's:
+ * this stack creates the resource group, the Key Vault (sink secrets), this customer's state container in the
+ * provider's account, the job, and a delete lock on the provider's environment (see `sharedHosting`).
  */
 export class CollectorRuntime extends pulumi.ComponentResource {
   public readonly resourceGroupName: pulumi.Output<string>;
@@ -69,34 +123,13 @@ export class CollectorRuntime extends pulumi.ComponentResource {
     super("auditfeed:index:CollectorRuntime", name, {}, opts);
     const parent = { parent: this };
     const client = authorization.getClientConfigOutput(parent);
-    const location = args.location;
+    const shared = args.shared;
+    const location = shared?.location ?? args.location;
 
     const group = new resources.ResourceGroup(`${name}-rg`, { location }, parent);
     const resourceGroupName = group.name;
-    const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location }, parent);
-
     // Global names (storage account, vault) are autonamed with a random suffix, so `destroy` then `up` never meets
     // the soft-deleted vault of the previous incarnation.
-    const account = new storage.StorageAccount(
-      `${args.customer}state`,
-      {
-        resourceGroupName,
-        location,
-        kind: storage.Kind.StorageV2,
-        sku: { name: storage.SkuName.Standard_LRS },
-        allowSharedKeyAccess: false,
-        allowBlobPublicAccess: false,
-        defaultToOAuthAuthentication: true,
-        enableHttpsTrafficOnly: true,
-        minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
-      },
-      parent,
-    );
-    const container = new storage.BlobContainer(
-      `${name}-state`,
-      { resourceGroupName, accountName: account.name, containerName: STATE_CONTAINER_NAME, publicAccess: storage.PublicAccess.None },
-      parent,
-    );
     const vault = new keyvault.Vault(
       `${args.customer}kv`,
       {
@@ -113,60 +146,19 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       },
       parent,
     );
-
-    const roleAssignment = (suffix: string, scope: pulumi.Output<string>, roleGuid: string): authorization.RoleAssignment =>
-      new authorization.RoleAssignment(
-        `${name}-${suffix}`,
-        {
-          scope,
-          principalId: identity.principalId,
-          // Declaring the type spares a failed first attempt while the new identity replicates.
-          principalType: authorization.PrincipalType.ServicePrincipal,
-          roleDefinitionId: client.subscriptionId.apply((subscriptionId) => roleDefinitionId(subscriptionId, roleGuid)),
-          roleAssignmentName: pulumi.all([scope, identity.principalId]).apply(([s, principal]) => roleAssignmentName(s, principal, roleGuid)),
-        },
-        parent,
-      );
-    const stateAccess = roleAssignment("state-blob-contributor", container.id, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID);
-    const vaultAccess = roleAssignment("vault-secrets-user", vault.id, KEY_VAULT_SECRETS_USER_ROLE_ID);
-
-    const credential = new AppCredential(
-      `${name}-credential`,
-      {
-        mode: args.credential,
-        applicationResourceId: args.app.applicationResourceId,
-        tenantId: args.tenantId,
-        cloud: args.cloud,
-        identity: { principalId: identity.principalId, tenantId: identity.tenantId },
-        vault: { resourceGroupName, vaultName: vault.name },
-        rotation: args.rotation,
-        certificateSubject: `auditfeed collector ${args.customer}`,
-      },
-      parent,
+    const hosting =
+      shared === undefined
+        ? this.dedicatedHosting(name, args, { resourceGroupName, location: args.location, vaultName: vault.name, subscriptionId: client.subscriptionId })
+        : this.sharedHosting(name, args.customer, shared);
+    const { identity } = hosting;
+    const vaultAccess = this.roleAssignment(
+      `${name}-vault-secrets-user`,
+      vault.id,
+      identity.principalId,
+      KEY_VAULT_SECRETS_USER_ROLE_ID,
+      client.subscriptionId,
     );
     const sinkWiring = this.sinkWiring(name, args, resourceGroupName, vault.name);
-
-    const workspace = new operationalinsights.Workspace(
-      `${name}-logs`,
-      { resourceGroupName, location, sku: { name: operationalinsights.WorkspaceSkuNameEnum.PerGB2018 }, retentionInDays: args.logRetentionDays },
-      parent,
-    );
-    const workspaceKeys = operationalinsights.getSharedKeysOutput({ resourceGroupName, workspaceName: workspace.name }, parent);
-    const environment = new app.ManagedEnvironment(
-      `${name}-environment`,
-      {
-        resourceGroupName,
-        location,
-        appLogsConfiguration: {
-          destination: "log-analytics",
-          logAnalyticsConfiguration: {
-            customerId: workspace.customerId,
-            sharedKey: pulumi.secret(workspaceKeys.apply((keys) => keys.primarySharedKey ?? "")),
-          },
-        },
-      },
-      parent,
-    );
 
     const common: JobEnvVar[] = [
       { name: "AUDITFEED_CLOUD", value: args.cloud.name },
@@ -176,25 +168,25 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       { name: "AUDITFEED_CONTENT_TYPES", value: args.contentTypes.join(",") },
       // Every mode uses the identity for state; the federated mode also exchanges its token for the app's.
       { name: "AUDITFEED_MANAGED_IDENTITY_CLIENT_ID", value: identity.clientId },
-      { name: "AUDITFEED_STATE", value: pulumi.interpolate`azblob://${account.name}/${STATE_CONTAINER_NAME}` },
+      { name: "AUDITFEED_STATE", value: hosting.stateLocation },
       // The blob host differs per cloud (blob.core.usgovcloudapi.net in US Government), so it is passed, not derived.
-      { name: "AUDITFEED_STATE_BLOB_ENDPOINT", value: account.primaryEndpoints.blob },
+      { name: "AUDITFEED_STATE_BLOB_ENDPOINT", value: hosting.stateBlobEndpoint },
     ];
-    const wiring = mergeWiring([{ env: common, secrets: [], files: [] }, credential.wiring, sinkWiring]);
+    const wiring = mergeWiring([{ env: common, secrets: [], files: [] }, hosting.credentialWiring, sinkWiring]);
 
     const job = new app.Job(
       `${name}-job`,
       {
         resourceGroupName,
         location,
-        environmentId: environment.id,
-        identity: { type: app.ManagedServiceIdentityType.UserAssigned, userAssignedIdentities: [identity.id] },
+        environmentId: hosting.environmentId,
+        identity: { type: app.ManagedServiceIdentityType.UserAssigned, userAssignedIdentities: [identity.resourceId] },
         configuration: {
           triggerType: app.TriggerType.Schedule,
           scheduleTriggerConfig: { cronExpression: args.schedule, parallelism: 1, replicaCompletionCount: 1 },
           replicaTimeout: args.replicaTimeoutSeconds,
           replicaRetryLimit: 1,
-          secrets: wiring.secrets.map((secret) => ({ name: secret.name, keyVaultUrl: secret.keyVaultUrl, identity: identity.id })),
+          secrets: wiring.secrets.map((secret) => ({ name: secret.name, keyVaultUrl: secret.keyVaultUrl, identity: identity.resourceId })),
         },
         template: {
           containers: [
@@ -220,15 +212,15 @@ export class CollectorRuntime extends pulumi.ComponentResource {
         },
       },
       // The first run must find consent, the directory role, the credential and its own data-plane roles in place.
-      { parent: this, dependsOn: [...args.grants, credential.credential, stateAccess, vaultAccess] },
+      { parent: this, dependsOn: [...args.grants, ...hosting.readiness, vaultAccess] },
     );
 
     this.resourceGroupName = resourceGroupName;
     this.jobName = job.name;
-    this.stateLocation = pulumi.interpolate`azblob://${account.name}/${STATE_CONTAINER_NAME}`;
-    this.identityClientId = identity.clientId;
+    this.stateLocation = hosting.stateLocation;
+    this.identityClientId = pulumi.output(identity.clientId);
     this.vaultName = vault.name;
-    this.credentialExpiresAt = credential.expiresAt;
+    this.credentialExpiresAt = hosting.credentialExpiresAt;
     this.registerOutputs({
       resourceGroupName: this.resourceGroupName,
       jobName: this.jobName,
@@ -236,6 +228,147 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       identityClientId: this.identityClientId,
       vaultName: this.vaultName,
     });
+  }
+
+  /** The tenant's own identity, state account, credential, workspace and environment. */
+  private dedicatedHosting(
+    name: string,
+    args: CollectorRuntimeArgs,
+    where: { resourceGroupName: pulumi.Output<string>; location: string; vaultName: pulumi.Output<string>; subscriptionId: pulumi.Output<string> },
+  ): Hosting {
+    const parent = { parent: this };
+    const { resourceGroupName, location } = where;
+    const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location }, parent);
+    const account = new storage.StorageAccount(
+      `${args.customer}state`,
+      {
+        resourceGroupName,
+        location,
+        kind: storage.Kind.StorageV2,
+        sku: { name: storage.SkuName.Standard_LRS },
+        allowSharedKeyAccess: false,
+        allowBlobPublicAccess: false,
+        defaultToOAuthAuthentication: true,
+        enableHttpsTrafficOnly: true,
+        minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+      },
+      parent,
+    );
+    const container = new storage.BlobContainer(
+      `${name}-state`,
+      { resourceGroupName, accountName: account.name, containerName: STATE_CONTAINER_NAME, publicAccess: storage.PublicAccess.None },
+      parent,
+    );
+    const stateAccess = this.roleAssignment(
+      `${name}-state-blob-contributor`,
+      container.id,
+      identity.principalId,
+      STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID,
+      where.subscriptionId,
+    );
+    const applicationResourceId = args.app.applicationResourceId;
+    if (applicationResourceId === undefined) throw new Error("A dedicated runtime needs the tenant's own app registration; only MSSP mode runs without one.");
+    const credential = new AppCredential(
+      `${name}-credential`,
+      {
+        mode: args.credential,
+        applicationResourceId,
+        tenantId: args.tenantId,
+        cloud: args.cloud,
+        identity: { principalId: identity.principalId, tenantId: identity.tenantId },
+        vault: { resourceGroupName, vaultName: where.vaultName },
+        rotation: args.rotation,
+        certificateSubject: `auditfeed collector ${args.customer}`,
+      },
+      parent,
+    );
+
+    const workspace = new operationalinsights.Workspace(
+      `${name}-logs`,
+      { resourceGroupName, location, sku: { name: operationalinsights.WorkspaceSkuNameEnum.PerGB2018 }, retentionInDays: args.logRetentionDays },
+      parent,
+    );
+    const workspaceKeys = operationalinsights.getSharedKeysOutput({ resourceGroupName, workspaceName: workspace.name }, parent);
+    const environment = new app.ManagedEnvironment(
+      `${name}-environment`,
+      {
+        resourceGroupName,
+        location,
+        appLogsConfiguration: {
+          destination: "log-analytics",
+          logAnalyticsConfiguration: {
+            customerId: workspace.customerId,
+            sharedKey: pulumi.secret(workspaceKeys.apply((keys) => keys.primarySharedKey ?? "")),
+          },
+        },
+      },
+      parent,
+    );
+    return {
+      identity: { resourceId: identity.id, clientId: identity.clientId, principalId: identity.principalId },
+      environmentId: environment.id,
+      stateLocation: pulumi.interpolate`azblob://${account.name}/${STATE_CONTAINER_NAME}`,
+      stateBlobEndpoint: account.primaryEndpoints.blob,
+      credentialWiring: credential.wiring,
+      credentialExpiresAt: credential.expiresAt,
+      readiness: [credential.credential, stateAccess],
+    };
+  }
+
+  /**
+   * MSSP mode: the provider's identity and environment, and this customer's state container in the provider's account
+   * (the provider gave its identity blob data rights on the whole account). The lock on the environment names this
+   * customer: while it exists, Azure refuses to delete the environment, which the provider stack deletes first.
+   */
+  private sharedHosting(name: string, customer: string, shared: SharedRuntime): Hosting {
+    const parent = { parent: this };
+    const containerName = sharedStateContainerName(customer);
+    const container = new storage.BlobContainer(
+      `${name}-state`,
+      { resourceGroupName: shared.resourceGroupName, accountName: shared.stateAccountName, containerName, publicAccess: storage.PublicAccess.None },
+      parent,
+    );
+    const lock = new authorization.ManagementLockByScope(
+      `${name}-provider-lock`,
+      {
+        scope: shared.environmentId,
+        lockName: providerLockName(customer),
+        level: authorization.LockLevel.CanNotDelete,
+        notes: `The auditfeed tenant stack ${shared.stack} runs ${customer}'s collector job in this environment. Destroy that stack before the provider stack.`,
+      },
+      parent,
+    );
+    return {
+      identity: shared.identity,
+      environmentId: shared.environmentId,
+      stateLocation: pulumi.interpolate`azblob://${shared.stateAccountName}/${containerName}`,
+      stateBlobEndpoint: pulumi.output(shared.stateBlobEndpoint),
+      // The provider's app trusts the provider's identity whatever the tenant: no credential exists here.
+      credentialWiring: { env: [{ name: "AUDITFEED_CREDENTIAL", value: "federated" }], secrets: [], files: [] },
+      credentialExpiresAt: undefined,
+      readiness: [container, lock],
+    };
+  }
+
+  private roleAssignment(
+    resourceName: string,
+    scope: pulumi.Output<string>,
+    principalId: pulumi.Input<string>,
+    roleGuid: string,
+    subscriptionId: pulumi.Output<string>,
+  ): authorization.RoleAssignment {
+    return new authorization.RoleAssignment(
+      resourceName,
+      {
+        scope,
+        principalId,
+        // Declaring the type spares a failed first attempt while the new identity replicates.
+        principalType: authorization.PrincipalType.ServicePrincipal,
+        roleDefinitionId: subscriptionId.apply((subscription) => roleDefinitionId(subscription, roleGuid)),
+        roleAssignmentName: pulumi.all([scope, principalId]).apply(([s, principal]) => roleAssignmentName(s, principal, roleGuid)),
+      },
+      { parent: this },
+    );
   }
 
   private sinkWiring(name: string, args: CollectorRuntimeArgs, resourceGroupName: pulumi.Output<string>, vaultName: pulumi.Output<string>): JobWiring {

@@ -1,8 +1,7 @@
-import { CLOUD_NAMES, CLOUDS, isCloudName } from "../collector/src/config/clouds.ts";
 import type { Cloud } from "../collector/src/config/clouds.ts";
-import { AuditfeedError } from "../collector/src/errors.ts";
 import { CONTENT_TYPES, isContentType } from "../collector/src/source/content.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
+import { ConfigValues, configError, defaultLocation } from "./config-values.ts";
 
 /** How the collector proves its identity to Entra (see docs/deploy.md, "Credentials"). */
 export const CREDENTIAL_MODES = ["federated", "certificate", "secret"] as const;
@@ -31,8 +30,21 @@ export const CONFIG_KEYS = [
   "sink",
   "sinkUrl",
   "sinkSecret",
+  "providerStack",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/**
+ * Settings that belong to the provider stack in MSSP mode (`providerStack` set): the collector signs in with the
+ * provider's identity (nothing to choose or rotate), and runs in the provider's environment, region and workspace.
+ */
+const PROVIDER_OWNED_KEYS: Readonly<Partial<Record<ConfigKey, string>>> = {
+  credential: "the collector signs in with the provider's managed identity",
+  subscriptionTenantId: "the provider's identity and app share the provider's tenant",
+  credentialRotationDays: "there is no secret or certificate to rotate",
+  location: "the job runs in the region of the provider's Container Apps environment",
+  logRetentionDays: "logs go to the provider's Log Analytics workspace",
+};
 
 /** The validated settings of one customer stack. Built only by `parseStackConfig`. */
 export interface StackConfig {
@@ -65,6 +77,11 @@ export interface StackConfig {
   readonly sinkUrl: string | undefined;
   /** Whether `sinkSecret` is set; its value is read as a Pulumi secret and never passes through here. */
   readonly hasSinkSecret: boolean;
+  /**
+   * MSSP mode: the provider stack (`<organization>/auditfeed-provider/<stack>`) whose multi-tenant app this tenant
+   * consents to and whose runtime runs the job. Undefined: a dedicated app and runtime for this tenant.
+   */
+  readonly providerStack: string | undefined;
 }
 
 /** What `parseStackConfig` needs besides the stack's own keys. */
@@ -76,42 +93,34 @@ export interface ConfigContext {
 export const DEFAULT_IMAGE = "ghcr.io/auditfeed/auditfeed:0.1.0";
 export const DEFAULT_SCHEDULE = "*/5 * * * *";
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Alphanumeric only: it prefixes storage-account and Key Vault names, which allow nothing else and are capped at 24.
 const CUSTOMER_SLUG = /^[a-z][a-z0-9]{2,11}$/;
 const SINK_NAME = /^[a-z][a-z0-9-]*$/;
 const CRON_FIELD = /^[0-9*,\-/]+$/;
 
-function configError(message: string): AuditfeedError {
-  return new AuditfeedError("AF_ERR_INFRA_CONFIG", message);
-}
+// A fully qualified stack name: the provider lives in another project, so organization and project are needed.
+const STACK_REFERENCE = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /**
  * Validates the stack's configuration, given as the strings Pulumi stores (arrays as JSON), and fills in defaults.
  * The Pulumi.yaml schema is checked by the CLI only; mocks and `pulumi preview --non-interactive` scripts rely on this.
  */
 export function parseStackConfig(values: Readonly<Record<string, string>>, context: ConfigContext = {}): StackConfig {
-  for (const key of Object.keys(values)) {
-    if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
-      throw configError(`auditfeed:${key} is not a setting of this stack; remove it (known keys: ${CONFIG_KEYS.join(", ")}).`);
-    }
-  }
-  const customer = required(values, "customer", "a short lowercase name such as contoso");
+  const config = new ConfigValues("auditfeed", CONFIG_KEYS, values);
+  const customer = config.required("customer", "a short lowercase name such as contoso");
   if (!CUSTOMER_SLUG.test(customer)) {
     throw configError(
       `auditfeed:customer must be 3 to 12 lowercase letters or digits starting with a letter (it prefixes Azure resource names); got "${customer}". Set e.g. \`pulumi config set customer contoso\`.`,
     );
   }
-  const tenantId = guid("tenantId", required(values, "tenantId", "the customer's Entra tenant id (a GUID)"));
-  const cloudName = values.cloud ?? "commercial";
-  if (!isCloudName(cloudName)) {
-    throw configError(`auditfeed:cloud must be one of ${CLOUD_NAMES.join(", ")}; got "${cloudName}".`);
-  }
-  const cloud = CLOUDS[cloudName];
+  const tenantId = config.guid("tenantId", config.required("tenantId", "the customer's Entra tenant id (a GUID)"));
+  const cloud = config.cloud("cloud");
+  const providerStack = providerStackName(values);
   const subscriptionTenantRaw = values.subscriptionTenantId ?? context.azureNativeTenantId;
-  const subscriptionTenantId = subscriptionTenantRaw === undefined ? undefined : guid("subscriptionTenantId", subscriptionTenantRaw);
+  const subscriptionTenantId = subscriptionTenantRaw === undefined ? undefined : config.guid("subscriptionTenantId", subscriptionTenantRaw);
   const sameTenant = subscriptionTenantId !== undefined && subscriptionTenantId.toLowerCase() === tenantId.toLowerCase();
-  const credential = credentialMode(values.credential, sameTenant, subscriptionTenantId, tenantId);
+  // In MSSP mode the job always exchanges the provider identity's assertion: federated, across tenants.
+  const credential = providerStack === undefined ? credentialMode(values.credential, sameTenant, subscriptionTenantId, tenantId) : "federated";
   const sink = values.sink ?? "stdout";
   if (!SINK_NAME.test(sink)) {
     throw configError(`auditfeed:sink must be a sink name of the collector such as stdout or http; got "${sink}".`);
@@ -121,39 +130,43 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
     customerDisplayName: values.customerDisplayName ?? customer,
     tenantId,
     cloud,
-    location: values.location ?? (cloud.azureEnvironment === "usgovernment" ? "usgovvirginia" : "eastus"),
+    location: values.location ?? defaultLocation(cloud),
     subscriptionTenantId,
     credential,
-    credentialRotationDays: integer(values, "credentialRotationDays", 90, 7, 365),
-    globalReader: boolean(values, "globalReader", true),
-    graphUserRead: boolean(values, "graphUserRead", false),
-    graphUserDisable: boolean(values, "graphUserDisable", false),
-    provisionManagementApiServicePrincipal: boolean(values, "provisionManagementApiServicePrincipal", false),
+    credentialRotationDays: config.integer("credentialRotationDays", 90, 7, 365),
+    globalReader: config.boolean("globalReader", true),
+    graphUserRead: config.boolean("graphUserRead", false),
+    graphUserDisable: config.boolean("graphUserDisable", false),
+    provisionManagementApiServicePrincipal: config.boolean("provisionManagementApiServicePrincipal", false),
     contentTypes: contentTypes(values.contentTypes),
-    publisherId: values.publisherId === undefined ? tenantId : guid("publisherId", values.publisherId),
+    publisherId: values.publisherId === undefined ? tenantId : config.guid("publisherId", values.publisherId),
     image: values.image ?? DEFAULT_IMAGE,
     schedule: cron(values.schedule ?? DEFAULT_SCHEDULE),
-    replicaTimeoutSeconds: integer(values, "replicaTimeoutSeconds", 1800, 60, 86_400),
-    logRetentionDays: integer(values, "logRetentionDays", 30, 30, 730),
+    replicaTimeoutSeconds: config.integer("replicaTimeoutSeconds", 1800, 60, 86_400),
+    logRetentionDays: config.integer("logRetentionDays", 30, 30, 730),
     sink,
     sinkUrl: httpsUrl(values.sinkUrl),
     hasSinkSecret: values.sinkSecret !== undefined,
+    providerStack,
   };
 }
 
-function required(values: Readonly<Record<string, string>>, key: ConfigKey, what: string): string {
-  const value = values[key];
-  if (value === undefined || value === "") {
-    throw configError(`auditfeed:${key} is required: set it to ${what} with \`pulumi config set ${key} <value>\`.`);
+/** `providerStack`, checked, with the settings MSSP mode leaves to the provider refused by name. */
+function providerStackName(values: Readonly<Record<string, string>>): string | undefined {
+  const stack = values.providerStack;
+  if (stack === undefined) return undefined;
+  if (!STACK_REFERENCE.test(stack)) {
+    throw configError(
+      `auditfeed:providerStack must name the provider stack in full as <organization>/<project>/<stack>, e.g. fabrikam/auditfeed-provider/prod; got "${stack}".`,
+    );
   }
-  return value;
-}
-
-function guid(key: ConfigKey, value: string): string {
-  if (!GUID.test(value)) {
-    throw configError(`auditfeed:${key} must be a GUID such as 00000000-0000-0000-0000-000000000000; got "${value}".`);
+  const misplaced = Object.entries(PROVIDER_OWNED_KEYS).filter(([key]) => values[key] !== undefined);
+  if (misplaced.length > 0) {
+    throw configError(
+      `${misplaced.map(([key, why]) => `auditfeed:${key} does not apply in MSSP mode (${why})`).join("; ")}. Remove ${misplaced.length === 1 ? "it" : "them"} with \`pulumi config rm <key>\`, or remove auditfeed:providerStack for a dedicated app and runtime.`,
+    );
   }
-  return value.toLowerCase();
+  return stack;
 }
 
 function credentialMode(value: string | undefined, sameTenant: boolean, subscriptionTenantId: string | undefined, tenantId: string): CredentialMode {
@@ -171,24 +184,6 @@ function credentialMode(value: string | undefined, sameTenant: boolean, subscrip
     );
   }
   return value as CredentialMode;
-}
-
-function boolean(values: Readonly<Record<string, string>>, key: ConfigKey, fallback: boolean): boolean {
-  const value = values[key];
-  if (value === undefined) return fallback;
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw configError(`auditfeed:${key} must be true or false; got "${value}".`);
-}
-
-function integer(values: Readonly<Record<string, string>>, key: ConfigKey, fallback: number, min: number, max: number): number {
-  const value = values[key];
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-    throw configError(`auditfeed:${key} must be a whole number from ${min} to ${max}; got "${value}".`);
-  }
-  return parsed;
 }
 
 function contentTypes(value: string | undefined): readonly ContentType[] {

@@ -31,6 +31,11 @@ export interface TenantAccessArgs {
   readonly provisionManagementApiServicePrincipal: boolean;
   /** Stack name, for the notes that tell admins where this app is managed. */
   readonly stack: string;
+  /**
+   * MSSP mode: the client id of the provider's multi-tenant app. Its service principal is created here instead of an
+   * app of this tenant's own; deleting that service principal (destroy) revokes every grant below with it.
+   */
+  readonly providerClientId?: pulumi.Input<string>;
 }
 
 /** The app roles the collector needs, given the switches; ActivityFeed.* are always granted. */
@@ -56,13 +61,14 @@ export function resolveAppRoleId(appRoleIds: Readonly<Record<string, string>>, a
 }
 
 /**
- * Everything the customer tenant must grant the collector: a single-tenant app registration and its service
- * principal, admin consent for each app role (one AppRoleAssignment per role, ids resolved by name from the API's
- * service principal in that tenant), and optionally the Global Reader directory role.
+ * Everything the customer tenant must grant the collector: the service principal it signs in as, admin consent for
+ * each app role (one AppRoleAssignment per role, ids resolved by name from the API's service principal in that
+ * tenant), and optionally the Global Reader directory role. The service principal is that of a single-tenant app
+ * registered here, or, in MSSP mode, that of the provider's multi-tenant app (no app registration here at all).
  */
 export class TenantAccess extends pulumi.ComponentResource {
-  /** `/applications/{objectId}`: what credential resources take as `applicationId`. */
-  public readonly applicationResourceId: pulumi.Output<string>;
+  /** `/applications/{objectId}`: what credential resources take as `applicationId`; undefined in MSSP mode (no app here). */
+  public readonly applicationResourceId: pulumi.Output<string> | undefined;
   public readonly clientId: pulumi.Output<string>;
   public readonly servicePrincipalObjectId: pulumi.Output<string>;
   /** Human-readable list of what was granted, e.g. `Office 365 Management APIs: ActivityFeed.Read`. */
@@ -90,23 +96,38 @@ export class TenantAccess extends pulumi.ComponentResource {
 
     const notes = `Reads the Office 365 audit logs of ${args.customerDisplayName} for auditfeed. Managed by the Pulumi stack ${args.stack}: change it there, not in the portal.`;
     const owners = [deployer.objectId];
-    const application = new azuread.Application(
-      `${name}-app`,
-      {
-        displayName: `auditfeed collector (${args.customerDisplayName})`,
-        signInAudience: "AzureADMyOrg",
-        owners,
-        notes,
-        requiredResourceAccesses: apis.map(({ request, roleIds }) => ({
-          resourceAppId: request.appId,
-          resourceAccesses: roleIds.map(({ id }) => ({ id, type: "Role" })),
-        })),
-      },
-      { parent: this },
-    );
+    // In MSSP mode there is no app here: the provider's app is consented to through its service principal alone.
+    let application: azuread.Application | undefined;
+    let clientId: pulumi.Input<string>;
+    if (args.providerClientId === undefined) {
+      application = new azuread.Application(
+        `${name}-app`,
+        {
+          displayName: `auditfeed collector (${args.customerDisplayName})`,
+          signInAudience: "AzureADMyOrg",
+          owners,
+          notes,
+          requiredResourceAccesses: apis.map(({ request, roleIds }) => ({
+            resourceAppId: request.appId,
+            resourceAccesses: roleIds.map(({ id }) => ({ id, type: "Role" })),
+          })),
+        },
+        { parent: this },
+      );
+      clientId = application.clientId;
+    } else {
+      clientId = args.providerClientId;
+    }
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
-      { clientId: application.clientId, owners, notes, appRoleAssignmentRequired: false },
+      {
+        clientId,
+        owners,
+        notes,
+        appRoleAssignmentRequired: false,
+        // MSSP mode: an admin may have consented in the portal before; adopt that service principal (destroy removes it).
+        ...(application === undefined ? { useExisting: true } : {}),
+      },
       { parent: this },
     );
 
@@ -131,8 +152,8 @@ export class TenantAccess extends pulumi.ComponentResource {
         ]
       : [];
 
-    this.applicationResourceId = application.id;
-    this.clientId = application.clientId;
+    this.applicationResourceId = application?.id;
+    this.clientId = servicePrincipal.clientId;
     this.servicePrincipalObjectId = servicePrincipal.objectId;
     this.grantedRoles = [
       ...apis.flatMap(({ request }) => request.roles.map((role) => `${request.api}: ${role}`)),

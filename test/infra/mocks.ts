@@ -22,6 +22,8 @@ export const SECRET_MATERIAL = [PASSWORD_VALUE, PRIVATE_KEY_PEM, SHARED_KEY, "mo
 export interface MockOptions {
   /** Tenant the azure-native provider (and so every managed identity) lives in. */
   readonly azureTenantId: string;
+  /** Outputs of the stacks a StackReference may name (MSSP mode: the provider stack's), by fully qualified name. */
+  readonly providerOutputs?: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 /**
@@ -68,6 +70,11 @@ function computedState(args: MockResourceArgs, options: MockOptions): Record<str
       return { name: `${args.name}-x1`, customerId: `workspace-${args.name}` };
     case "azure-native:keyvault:Secret":
       return { properties: { secretUri: `https://vault.vault.azure.net/secrets/${String(inputs.secretName)}` } };
+    case "pulumi:pulumi:StackReference": {
+      const outputs = options.providerOutputs?.[String(inputs.name)];
+      if (outputs === undefined) throw new Error(`no mock stack ${String(inputs.name)}`);
+      return { outputs, secretOutputNames: [] };
+    }
     default:
       return {};
   }

@@ -2,6 +2,8 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { PROVIDER_OUTPUT_NAMES } from "../../infra/provider-contract.ts";
+import type { LoadRequest } from "./fixtures/load-program.ts";
 import { SECRET_MATERIAL } from "./mocks.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -12,12 +14,33 @@ interface HarnessReport {
   readonly outputs: Record<string, { value: unknown; secret: boolean }>;
 }
 
+/**
+ * A separate plain Node process, started in the project's directory as Pulumi starts it: a module-resolution error
+ * (directory import, missing .ts extension) that vitest's resolver would forgive fails here exactly as `pulumi up` would.
+ */
+async function load(projectDirectory: string, request: LoadRequest): Promise<{ report: HarnessReport; stdout: string }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [harness, JSON.stringify(request)], { cwd: projectDirectory, maxBuffer: 10_000_000 });
+  return { report: JSON.parse(stdout) as HarnessReport, stdout };
+}
+
 describe("Pulumi program loading", () => {
-  // A separate plain Node process: a module-resolution error (directory import, missing .ts extension) that
-  // vitest's resolver would forgive fails here exactly as it would fail `pulumi up`.
   it("should load Pulumi.yaml's main with plain Node ESM and declare the whole stack", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [harness], { cwd: root, maxBuffer: 10_000_000 });
-    const report = JSON.parse(stdout) as HarnessReport;
+    const { report, stdout } = await load(root, {
+      project: "auditfeed",
+      stack: "contoso",
+      azureTenantId: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+      config: {
+        "auditfeed:customer": "contoso",
+        "auditfeed:tenantId": "7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d",
+        "auditfeed:cloud": "gcchigh",
+        "auditfeed:credential": "secret",
+        "auditfeed:sink": "http",
+        "auditfeed:sinkUrl": "https://siem.contoso.example/ingest",
+        "auditfeed:sinkSecret": "mock-sink-token",
+        "azure-native:tenantId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+      },
+      secretKeys: ["auditfeed:sinkSecret"],
+    });
     expect(report.types).toEqual(
       expect.arrayContaining([
         "auditfeed:index:TenantAccess",
@@ -49,6 +72,39 @@ describe("Pulumi program loading", () => {
     );
     expect(report.outputs.tenantId?.value).toBe("7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d");
     expect(report.outputs.credential?.value).toBe("secret");
+    for (const material of SECRET_MATERIAL) expect(stdout).not.toContain(material);
+  });
+
+  it("should load the provider project's main the same way and export exactly the contract with tenant stacks, nothing secret", async () => {
+    const msspTenant = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    const { report, stdout } = await load(path.join(root, "infra", "provider"), {
+      project: "auditfeed-provider",
+      stack: "prod",
+      azureTenantId: msspTenant,
+      config: {
+        "auditfeed-provider:name": "fabrikam",
+        "auditfeed-provider:tenantId": msspTenant,
+        "auditfeed-provider:cloud": "dod",
+        "azure-native:tenantId": msspTenant,
+      },
+      secretKeys: [],
+    });
+    expect(report.types).toEqual(
+      expect.arrayContaining([
+        "auditfeed:index:MsspProvider",
+        "azuread:index/application:Application",
+        "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+        "azure-native:app:ManagedEnvironment",
+        "pulumi:providers:azuread",
+        "pulumi:providers:azure-native",
+      ]),
+    );
+    expect(Object.keys(report.outputs).sort()).toEqual([...PROVIDER_OUTPUT_NAMES].sort());
+    for (const [name, output] of Object.entries(report.outputs)) expect(output.secret, name).toBe(false);
+    expect(report.outputs.federatedCredential?.value).toMatchObject({
+      issuer: `https://login.microsoftonline.us/${msspTenant}/v2.0`,
+      audience: "api://AzureADTokenExchangeUSGov",
+    });
     for (const material of SECRET_MATERIAL) expect(stdout).not.toContain(material);
   });
 });

@@ -6,6 +6,7 @@ import { parseStackConfig } from "../../infra/config.ts";
 import type { CredentialMode } from "../../infra/config.ts";
 import { declareTenantStack } from "../../infra/tenant-stack.ts";
 import type { TenantStackOutputs } from "../../infra/tenant-stack.ts";
+import { expectConsentGraph } from "./consent-probe.ts";
 import {
   ACTIVITY_FEED_READ,
   ACTIVITY_FEED_READ_DLP,
@@ -261,6 +262,11 @@ describe("tenant stack, least privilege and options", () => {
     const { customer } = await deploy({ graphUserRead: "true", graphUserDisable: "true" });
     const graph = inputsOf(customer, "azuread:index/appRoleAssignment:AppRoleAssignment").filter((c) => c.resourceObjectId === GRAPH_SP_OBJECT_ID);
     expect(graph.map((c) => c.appRoleId)).toEqual([USER_READ_ALL, USER_ENABLE_DISABLE_ACCOUNT_ALL]);
+  });
+
+  it("should keep the independent probe of the consent graph true: grants from the app's service principal to Microsoft's, Microsoft's only read", async () => {
+    const { customer } = await deploy({ graphUserRead: "true", graphUserDisable: "true" });
+    expectConsentGraph(registered, customer, { clientId: `client-id-${customer}-access-app`, graphRoles: ["User.Read.All", "User.EnableDisableAccount.All"] });
   });
 
   it("should only read Microsoft's service principal unless told to provision it, and then never delete it", async () => {
