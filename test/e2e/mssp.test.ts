@@ -2,6 +2,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { type Emulator, type ManagedIdentity, startEmulator } from "../../emulator/src/index.ts";
+import { parseStackConfig } from "../../infra/config.ts";
+import { declareTenantStack } from "../../infra/tenant-stack.ts";
+import { installMocks, valueOf } from "../infra/mocks.ts";
 import { logEntries, runCli, temporaryDirectory } from "./harness.ts";
 
 // The MSSP's tenant registers one multi-tenant app; its user-assigned managed identity is the app's only credential.
@@ -14,6 +17,28 @@ const IDENTITY: ManagedIdentity = {
   principalId: "a1a1a1a1-5555-4666-8777-000000000002",
   tenantId: MSSP_TENANT,
 };
+const PROVIDER_STACK = "mssp/auditfeed-provider/prod";
+
+// Tenant stacks are declared under Pulumi's mocks; the provider stack they reference names the emulator's app and identity.
+const registered = installMocks({
+  azureTenantId: MSSP_TENANT,
+  providerOutputs: {
+    [PROVIDER_STACK]: {
+      tenantId: MSSP_TENANT,
+      cloud: "commercial",
+      clientId: MSSP_APP,
+      declaredRoles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"],
+      identityResourceId: "/subscriptions/s/resourceGroups/mssp/providers/Microsoft.ManagedIdentity/userAssignedIdentities/collector",
+      identityClientId: IDENTITY.clientId,
+      identityPrincipalId: IDENTITY.principalId,
+      location: "eastus",
+      resourceGroupName: "mssp",
+      environmentId: "/subscriptions/s/resourceGroups/mssp/providers/Microsoft.App/managedEnvironments/shared",
+      stateAccountName: "msspstate",
+      stateBlobEndpoint: "https://msspstate.blob.core.windows.net/",
+    },
+  },
+});
 
 /**
  * MSSP mode end to end: `auditfeed once`, given only a managed identity (no secret, no certificate), signs in to a
@@ -59,15 +84,32 @@ describe("auditfeed once in MSSP mode (managed-identity assertion for a multi-te
     await directory.remove();
   });
 
-  /** Exactly what a tenant stack in MSSP mode gives the job, pointed at the emulator: no secret anywhere. */
-  function environment(tenantId: string): Record<string, string> {
+  /**
+   * The job's environment exactly as the tenant stack in MSSP mode declares it (tenant, app, credential kind and the
+   * provider's identity; not one secret reference), with state and output moved to local files and the endpoints
+   * pointed at the emulator.
+   */
+  async function environment(tenantId: string): Promise<Record<string, string>> {
+    const customer = `c${tenantId.slice(0, 6)}`;
+    const config = parseStackConfig({ customer, tenantId, providerStack: PROVIDER_STACK, publisherId: MSSP_TENANT });
+    const stack = declareTenantStack(config, {
+      stack: customer,
+      now: new Date("2026-11-20T12:00:00Z"),
+      sinkSecret: undefined,
+      azureSubscriptionId: undefined,
+      azureTenantId: undefined,
+    });
+    await valueOf(stack.jobName);
+    const job = registered.find((resource) => resource.type === "azure-native:app:Job" && resource.name.startsWith(`${customer}-`));
+    const template = (job?.inputs as { template: { containers: { env: { name: string; value?: string; secretRef?: string }[] }[] } } | undefined)?.template;
+    const variables = template?.containers[0]?.env ?? [];
+    expect(variables.filter((variable) => variable.secretRef !== undefined)).toEqual([]);
+    const fromStack = Object.fromEntries(variables.map((variable) => [variable.name, variable.value ?? ""]));
+    expect(fromStack).toMatchObject({ AUDITFEED_CREDENTIAL: "federated", AUDITFEED_TENANT_ID: tenantId, AUDITFEED_CLIENT_ID: MSSP_APP });
     const folder = join(directory.path, tenantId);
+    const local = Object.fromEntries(Object.entries(fromStack).filter(([name]) => !name.startsWith("AUDITFEED_STATE") && !name.startsWith("AUDITFEED_SINK")));
     return {
-      AUDITFEED_TENANT_ID: tenantId,
-      AUDITFEED_CLIENT_ID: MSSP_APP,
-      AUDITFEED_CREDENTIAL: "federated",
-      AUDITFEED_MANAGED_IDENTITY_CLIENT_ID: IDENTITY.clientId,
-      AUDITFEED_PUBLISHER_ID: MSSP_TENANT,
+      ...local,
       AUDITFEED_LOOKBACK: "3h",
       AUDITFEED_MANAGEMENT_URL: emulator.managementUrl,
       AUDITFEED_AUTHORITY_URL: emulator.authorityUrl,
@@ -82,7 +124,7 @@ describe("auditfeed once in MSSP mode (managed-identity assertion for a multi-te
   }
 
   async function once(tenantId: string): Promise<{ code: number | null; stderr: string }> {
-    const run = runCli(["once"], environment(tenantId));
+    const run = runCli(["once"], await environment(tenantId));
     const { code } = await run.exit;
     return { code, stderr: run.stderr() };
   }
