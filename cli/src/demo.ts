@@ -7,6 +7,7 @@ import { loadConfig } from "../../collector/src/config/config.ts";
 import { createLogger } from "../../collector/src/log/logger.ts";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { emulatorEnvironment } from "./emulator-environment.ts";
+import { readArguments } from "./arguments.ts";
 import { EXIT } from "./exit-codes.ts";
 
 const LOOKBACK = "6h";
@@ -19,12 +20,11 @@ const number = (value: number): string => value.toLocaleString("en-US");
  * emulator's ground truth.
  */
 export async function demoCommand(args: string[]): Promise<number> {
-  if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(
-      "Usage: auditfeed demo\n\nRuns the collector once against the built-in emulator and delivers into ./auditfeed-demo/ (recreated on every run).\n",
-    );
-    return EXIT.ok;
-  }
+  const read = readArguments("demo", args, {
+    help: "Usage: auditfeed demo\n\nRuns the collector once against the built-in emulator and delivers into ./auditfeed-demo/ (recreated on every run).\n",
+    collectorOptions: false,
+  });
+  if ("exit" in read) return read.exit;
   const directory = resolve("auditfeed-demo");
   await rm(directory, { recursive: true, force: true });
   await mkdir(directory, { recursive: true });

@@ -1,12 +1,15 @@
+import { readArguments } from "./arguments.ts";
 import { exitCodeOfFailure } from "./exit-codes.ts";
-import { openCollector } from "./open-collector.ts";
+import { collectorHelp, openCollector } from "./open-collector.ts";
 import { exitCodeOf } from "./outcome.ts";
 import { stopOnSignals } from "./stop-signal.ts";
 import { logRunSummary } from "./summary.ts";
 
 /** `auditfeed once`: one full cycle, what the Container Apps Job runs on its schedule. The exit code is the outcome. */
 export async function onceCommand(args: string[]): Promise<number> {
-  const opened = await openCollector("once", "[options]", args);
+  const read = readArguments("once", args, { help: collectorHelp("once", "[options]"), collectorOptions: true });
+  if ("exit" in read) return read.exit;
+  const opened = await openCollector("once", read.configArgs);
   if ("exit" in opened) return opened.exit;
   const { collector, logger } = opened;
   try {

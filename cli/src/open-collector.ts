@@ -7,15 +7,19 @@ import { EXIT, exitCodeOfFailure } from "./exit-codes.ts";
 
 export type Opened = { readonly collector: Collector; readonly config: CollectorConfig; readonly logger: Logger } | { readonly exit: number };
 
-/** `--help`, configuration errors (exit 2, every problem listed) and opening the collector, shared by the commands. */
-export async function openCollector(command: string, usage: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
-  if (args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(`Usage: auditfeed ${command} ${usage}\n\n${configHelp()}\n${fileSinkReadingHelp()}\n`);
-    return { exit: EXIT.ok };
-  }
+/** The `--help` text of a command that runs the collector: its usage line, then every collector option. */
+export function collectorHelp(command: string, usage: string): string {
+  return `Usage: auditfeed ${command} ${usage}\n\n${configHelp()}\n${fileSinkReadingHelp()}\n`;
+}
+
+/**
+ * Configuration errors (exit 2, every problem listed) and opening the collector, shared by the commands. `configArgs`
+ * are the collector options' flags that `readArguments` kept.
+ */
+export async function openCollector(command: string, configArgs: string[], env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
   let config: CollectorConfig;
   try {
-    config = loadConfig({ argv: args, env, cwd: process.cwd() });
+    config = loadConfig({ argv: configArgs, env, cwd: process.cwd() });
   } catch (error) {
     if (!isAuditfeedError(error)) throw error;
     process.stderr.write(`auditfeed ${command}: ${error.message}\n`);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { readArguments } from "./arguments.ts";
 import { EXIT, exitCodeOfFailure, mustStop } from "./exit-codes.ts";
-import { openCollector } from "./open-collector.ts";
+import { collectorHelp, openCollector } from "./open-collector.ts";
 import { stopOnSignals } from "./stop-signal.ts";
 
 /** After a failed cycle the next one waits 30 s, doubling to the poll interval: a sink outage is retried promptly. */
@@ -12,7 +13,9 @@ async function pause(ms: number, stop: AbortSignal): Promise<void> {
 
 /** `auditfeed run`: cycles every poll interval until SIGTERM, which lets the current blob finish and commits. */
 export async function runCommand(args: string[]): Promise<number> {
-  const opened = await openCollector("run", "[options]", args);
+  const read = readArguments("run", args, { help: collectorHelp("run", "[options]"), collectorOptions: true });
+  if ("exit" in read) return read.exit;
+  const opened = await openCollector("run", read.configArgs);
   if ("exit" in opened) return opened.exit;
   const { collector, config, logger } = opened;
   const stop = stopOnSignals();

@@ -172,6 +172,11 @@ export class Collector {
     }
   }
 
+  /** The Management API's clock (the one that decides what can still be listed), asking the API if needed. */
+  serverNow(): Promise<Date> {
+    return this.#client.measuredServerNow();
+  }
+
   async close(): Promise<void> {
     await this.#client.close();
     await this.#sink.close();

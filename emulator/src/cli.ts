@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { parseArgs } from "node:util";
+import { parseFlags } from "../../collector/src/config/flags.ts";
 import type { ContentType } from "../../collector/src/source/content.ts";
 import { CONTENT_TYPES, isContentType } from "../../collector/src/source/content.ts";
 import { DEFAULT_EVENTS_PER_HOUR, DEMO_APP, DEMO_TENANT, startEmulator } from "./index.ts";
@@ -175,6 +176,12 @@ export function optionsFromArgs(values: Values): EmulatorOptions {
 export async function emulateCommand(args: string[]): Promise<number> {
   let options: EmulatorOptions;
   let emulator: Emulator;
+  // Node's own message for an unknown flag suggests nothing; parseFlags names the closest one.
+  const problems = parseFlags(args, OPTIONS).problems;
+  if (problems.length > 0) {
+    process.stderr.write(`${problems.map((problem) => `auditfeed emulate: ${problem}\n`).join("")}Run 'auditfeed emulate --help' for the options.\n`);
+    return 2;
+  }
   try {
     const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
     if (values.help === true) {

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FILE_SINK_READING_RULES } from "../../collector/src/sinks/file/reading-rules.ts";
@@ -16,6 +17,33 @@ describe("auditfeed command line", () => {
     const { code, stdout } = await cli([]);
     expect(code).toBe(2);
     for (const command of ["demo", "run", "once", "backfill", "emulate"]) expect(stdout).toContain(`  ${command}`);
+  });
+
+  it("should print the commands and exit 0 when asked for help, and print its version", async () => {
+    for (const flag of ["--help", "-h", "help"]) {
+      const { code, stdout } = await cli([flag]);
+      expect(code).toBe(0);
+      expect(stdout).toContain("  backfill");
+    }
+    const manifest = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const { code, stdout } = await cli([flag]);
+      expect(code).toBe(0);
+      expect(stdout).toBe(`auditfeed ${manifest.version}\n`);
+    }
+  });
+
+  it.each([
+    [["once", "--lookbak", "3h"], "--lookbak is not an option: did you mean --lookback?"],
+    [["run", "--tenant", "x"], "--tenant is not an option: did you mean --tenant-id?"],
+    [["backfill", "--sinc", "3d"], "--sinc is not an option: did you mean --since?"],
+    [["backfill", "--since", "3d", "extra"], "'extra' is not an option"],
+    [["demo", "--fast"], "--fast is not an option."],
+    [["emulate", "--seeed", "3"], "--seeed is not an option: did you mean --seed?"],
+  ])("should refuse an unknown flag with exit 2 and the closest known one: %j", async (args, message) => {
+    const { code, stderr } = await cli(args);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`auditfeed ${args[0] as string}: ${message}`);
   });
 
   it("should name an unknown command", async () => {

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { AuditfeedError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
 import { CONTENT_TYPES, type ContentType } from "../source/content.ts";
 import { CLOUD_NAMES, CLOUDS, type CloudName } from "./clouds.ts";
+import { parseFlags } from "./flags.ts";
 import { CONFIG_FILE_OPTION, OPTIONS, configFlagOptions, type OptionKey, type OptionSpec } from "./options.ts";
 import { isAzblobLocation, parseAzblobLocation, type StateConfig } from "./state-location.ts";
 import { parseByteSize, parseChoice, parseDuration, parseGuid, parseHttpsUrl, parseInteger, type Parsed } from "./values.ts";
@@ -84,21 +84,15 @@ const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret", "stateAccountK
 
 /**
  * Reads flags (highest precedence), then the environment, then the JSON config file, over `defaultConfig`.
- * Flags this table does not know are left to the command. Every problem found is reported at once in one
- * AuditfeedError `AF_ERR_CONFIG`; secret values never appear in it.
+ * `argv` holds only the options' flags (a command takes its own flags out first); any other flag is a problem.
+ * Every problem found is reported at once in one AuditfeedError `AF_ERR_CONFIG`; secret values never appear in it.
  */
 export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd: string }): CollectorConfig {
-  const problems: string[] = [];
-  const flags = parseArgs({ args: input.argv, options: configFlagOptions(), strict: false, allowPositionals: true }).values;
+  const parsed = parseFlags(input.argv, configFlagOptions());
+  const problems: string[] = [...parsed.problems];
   const flagValue = (spec: OptionSpec): RawValue | undefined => {
-    if (spec.flag === null) return undefined;
-    const value = flags[spec.flag.slice(2)];
-    if (value === undefined) return undefined;
-    if (typeof value !== "string" || value === "") {
-      problems.push(`${spec.flag} needs a value, as in ${spec.flag}=<value>.`);
-      return undefined;
-    }
-    return { text: value, where: spec.flag, baseDir: input.cwd };
+    const value = spec.flag === null ? undefined : parsed.values[spec.flag.slice(2)];
+    return typeof value === "string" ? { text: value, where: spec.flag as string, baseDir: input.cwd } : undefined;
   };
   const envValue = (spec: OptionSpec): RawValue | undefined => {
     const value = input.env[spec.env];

@@ -51,7 +51,8 @@ export interface CallOptions {
 export class ApiTransport {
   readonly #settings: ApiTransportSettings;
   readonly #pool: Pool;
-  #skewMs = 0;
+  /** Server clock minus local clock, from the latest response's `Date`; undefined until a response carried one. */
+  #skewMs: number | undefined;
   #counters = { throttled: 0, retries: 0 };
 
   constructor(settings: ApiTransportSettings) {
@@ -67,7 +68,12 @@ export class ApiTransport {
 
   /** Local clock corrected by the skew measured against the server's `Date` header. */
   serverNow(): Date {
-    return new Date(Date.now() + this.#skewMs);
+    return new Date(Date.now() + (this.#skewMs ?? 0));
+  }
+
+  /** Whether a response has told the server's clock yet (before that, `serverNow` is the local clock). */
+  get clockMeasured(): boolean {
+    return this.#skewMs !== undefined;
   }
 
   /** Since this transport was made: responses that throttled the tenant, and requests sent again after a failure. */

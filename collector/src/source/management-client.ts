@@ -149,6 +149,12 @@ export class ManagementClient {
     return this.#transport.counters();
   }
 
+  /** The server's clock, asking the API (`subscriptions/list`, the first call of every cycle) if no response told it yet. */
+  async measuredServerNow(): Promise<Date> {
+    if (!this.#transport.clockMeasured) await this.listSubscriptions();
+    return this.#transport.serverNow();
+  }
+
   async close(): Promise<void> {
     await this.#transport.close();
   }

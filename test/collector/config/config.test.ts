@@ -105,8 +105,12 @@ describe("loadConfig – defaults and precedence", () => {
     expect(load([], { ...minimalEnv, AUDITFEED_CLOUD: "", AUDITFEED_LOOKBACK: "" }).cloud).toBe("commercial");
   });
 
-  it("should leave flags it does not know to the command", () => {
-    expect(load(["--since", "2026-11-20", "positional"]).tenantId).toBe(TENANT);
+  it("should refuse a flag it does not know, naming the closest option, and a stray argument", () => {
+    const message = problemsOf(["--lookbak", "3h", "--tenant-id", TENANT, "positional", "--zzz"]);
+    expect(message).toContain("--lookbak is not an option: did you mean --lookback?");
+    expect(message).toContain("'positional' is not an option");
+    expect(message).toContain("--zzz is not an option.");
+    expect(message).not.toContain("'3h'");
   });
 
   it.each([
