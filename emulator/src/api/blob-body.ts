@@ -1,18 +1,8 @@
 import type { ServerResponse } from "node:http";
-import { once } from "node:events";
+import { drainedOrClosed } from "../../../collector/src/sinks/drained.ts";
 
 /** Roughly how much JSON is buffered before each write. */
 const CHUNK_CHARS = 64 * 1024;
-
-/** Waits for `drain` or `close`, removing the other listener: a blob waits many times and must not pile them up. */
-async function drainedOrClosed(res: ServerResponse): Promise<void> {
-  const waiting = new AbortController();
-  try {
-    await Promise.race([once(res, "drain", { signal: waiting.signal }), once(res, "close", { signal: waiting.signal })]);
-  } finally {
-    waiting.abort();
-  }
-}
 
 /**
  * Writes a JSON array of records as it generates them, honouring backpressure, so a large blob never sits in memory

@@ -49,6 +49,34 @@ describe("StdoutSink", () => {
     expect(sink.delivery).toBe("at-least-once");
   });
 
+  it("should leave no listener behind after 20,000 records to a slow reader, however many times it waited", async () => {
+    const { stream, received } = slowStream();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on("warning", onWarning);
+    const counts = (): Record<string, number> => ({
+      drain: stream.listenerCount("drain"),
+      close: stream.listenerCount("close"),
+      error: stream.listenerCount("error"),
+    });
+    const before = counts();
+    const sink = new StdoutSink({ stream });
+    await sink.open(null);
+    let waits = 0;
+    const countWait = (): void => void waits++;
+    stream.on("drain", countWait);
+    const batch = records(20_000, 1_000);
+    for (let start = 0; start < batch.length; start += 100) await sink.write(batch.slice(start, start + 100));
+    await sink.flush();
+    stream.off("drain", countWait);
+    await sink.close();
+    process.off("warning", onWarning);
+    expect(received().split("\n")).toHaveLength(20_001);
+    expect(waits).toBeGreaterThanOrEqual(100);
+    expect(counts()).toEqual(before);
+    expect(warnings.filter((warning) => warning.name === "MaxListenersExceededWarning")).toEqual([]);
+  });
+
   it("should fail flush, not retryably, when the reader of its pipe has gone away", async () => {
     const reader = spawn(process.execPath, ["-e", "process.exit(0)"], { stdio: ["pipe", "ignore", "ignore"] });
     await new Promise((resolve) => reader.once("exit", resolve));

@@ -1,5 +1,5 @@
-import { once } from "node:events";
 import type { Writable } from "node:stream";
+import { drainedOrClosed } from "../drained.ts";
 import type { DeliveryGuarantee, OutboundRecord, Sink, SinkCheckpoint } from "../sink.ts";
 import { sinkError } from "../sink-error.ts";
 
@@ -45,7 +45,7 @@ export class StdoutSink implements Sink {
         });
       });
       // Backpressure: wait until the stream's buffer has room before producing more.
-      if (this.#stream.writableNeedDrain) await this.#drained();
+      if (this.#stream.writableNeedDrain) await drainedOrClosed(this.#stream).catch(this.#onError);
     }
   }
 
@@ -69,11 +69,6 @@ export class StdoutSink implements Sink {
   async close(): Promise<void> {
     await this.#lastWrite;
     this.#stream.off("error", this.#onError);
-  }
-
-  async #drained(): Promise<void> {
-    if (!this.#stream.writableNeedDrain) return;
-    await Promise.race([once(this.#stream, "drain"), once(this.#stream, "close")]).catch(this.#onError);
   }
 
   #throwIfFailed(): void {
