@@ -51,17 +51,22 @@ export async function backfillCommand(args: string[]): Promise<number> {
   if ("exit" in opened) return opened.exit;
   const { collector, logger } = opened;
   const progress = progressReporter();
+  const stop = stopOnSignals();
   try {
-    const start = sinceOnServerClock(since, await collector.serverNow());
+    const start = sinceOnServerClock(since, await collector.serverNow(stop));
     if (typeof start === "string") {
       process.stderr.write(`auditfeed backfill: ${start}\n`);
       return EXIT.config;
     }
-    const report = await collector.cycle({ since: start, stop: stopOnSignals(), onProgress: (update) => progress.update(update) });
+    const report = await collector.cycle({ since: start, stop, onProgress: (update) => progress.update(update) });
     progress.done();
     return exitCodeOf(report);
   } catch (error) {
     progress.done();
+    if (stop.aborted) {
+      logger.warn("The backfill stopped before it started; nothing was committed.", { reason: (stop.reason as Error).message });
+      return EXIT.partial;
+    }
     logger.error("The backfill failed; what was committed stays, and running it again resumes without duplicates.", { error });
     return exitCodeOfFailure(error);
   } finally {

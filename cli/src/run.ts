@@ -11,7 +11,7 @@ async function pause(ms: number, stop: AbortSignal): Promise<void> {
   await sleep(ms, undefined, { signal: stop }).catch(() => undefined);
 }
 
-/** `auditfeed run`: cycles every poll interval until SIGTERM, which lets the current blob finish and commits. */
+/** `auditfeed run`: cycles every poll interval until SIGTERM, which ends the current cycle at once (see stopOnSignals). */
 export async function runCommand(args: string[]): Promise<number> {
   const read = readArguments("run", args, { help: collectorHelp("run", "[options]"), collectorOptions: true });
   if ("exit" in read) return read.exit;

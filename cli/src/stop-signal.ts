@@ -1,12 +1,13 @@
 /**
- * SIGTERM or SIGINT asks the collector to stop taking new blobs and commit what is complete; a second signal exits
- * at once (what was written but not committed is rolled back by the next start, so nothing is lost or repeated).
+ * SIGTERM or SIGINT stops the collector now: every request, wait and retry ends at once (the signal's reason names
+ * the signal), the blobs delivered completely are committed and the one cut off is not. A second signal exits at once
+ * (what was written but not committed is rolled back by the next start, so nothing is lost or repeated).
  */
 export function stopOnSignals(onHardStop: () => never = () => process.exit(130)): AbortSignal {
   const controller = new AbortController();
-  const handler = (): void => {
+  const handler = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) onHardStop();
-    controller.abort();
+    controller.abort(new Error(`stopped on ${signal}`));
   };
   process.on("SIGTERM", handler);
   process.on("SIGINT", handler);

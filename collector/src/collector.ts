@@ -173,8 +173,8 @@ export class Collector {
   }
 
   /** The Management API's clock (the one that decides what can still be listed), asking the API if needed. */
-  serverNow(): Promise<Date> {
-    return this.#client.measuredServerNow();
+  serverNow(signal?: AbortSignal): Promise<Date> {
+    return this.#client.measuredServerNow(signal);
   }
 
   async close(): Promise<void> {

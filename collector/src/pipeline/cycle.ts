@@ -20,7 +20,10 @@ export interface CycleSettings {
 export interface CycleOptions {
   /** `backfill --since`: list from here this cycle, whatever the cursor says. */
   readonly since?: Date;
-  /** Stop taking new blobs; what is complete is committed before the cycle returns. */
+  /**
+   * Stop now: every request, wait and retry of the cycle ends at once; the blobs delivered completely are committed,
+   * the one cut off is not, and the cycle returns `interrupted`. Its reason says why (logged).
+   */
   readonly stop?: AbortSignal;
   readonly onProgress?: (progress: CycleProgress) => void;
 }
@@ -109,11 +112,25 @@ export async function runCycle(
     ]),
   );
   const report = (contentType: ContentType): ContentTypeReport => reports.get(contentType) as ContentTypeReport;
+  const { stop } = options;
+  const stopped = (): boolean => stop?.aborted === true;
+  // Before delivery starts nothing is committed, so a stop there simply ends the cycle.
+  const stoppedEarly = (): CycleReport => {
+    logStop(logger, stop, "before delivering anything; nothing was committed");
+    return { contentTypes: [...reports.values()], interrupted: true };
+  };
 
-  const subscriptions = await ensureSubscriptions(client, settings.contentTypes, cursors, client.serverNow(), logger);
+  let subscriptions;
+  try {
+    subscriptions = await ensureSubscriptions(client, settings.contentTypes, cursors, () => client.serverNow(), logger, stop);
+  } catch (error) {
+    if (stopped()) return stoppedEarly();
+    throw error;
+  }
   const listed: Listed[] = [];
   const firstCursors: Partial<Record<ContentType, ContentTypeCursor>> = {};
   for (const contentType of settings.contentTypes) {
+    if (stopped()) return stoppedEarly();
     const state = subscriptions.get(contentType);
     const log = logger.child({ contentType });
     if (!state?.ready) {
@@ -150,7 +167,7 @@ export async function runCycle(
     try {
       const seen = new Map<string, ContentDescriptor>();
       for (const window of plan.windows) {
-        for await (const page of client.listContent(contentType, window)) {
+        for await (const page of client.listContent(contentType, window, stop)) {
           for (const descriptor of page) seen.set(descriptor.contentId, descriptor);
         }
       }
@@ -162,6 +179,7 @@ export async function runCycle(
       if (first) report(contentType).range = { start: first.start, end };
       listed.push({ contentType, cursor, end, pending: all.filter((descriptor) => !committed.has(descriptor.contentId)) });
     } catch (error) {
+      if (stopped()) return stoppedEarly();
       if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_STATE")) throw error;
       report(contentType).error = describe(error);
       log.warn("Listing content failed; the content type is retried next cycle.", { error });
@@ -210,18 +228,24 @@ export async function runCycle(
     }
   };
   let interrupted = false;
-  const blobs = prefetchInOrder(queue, (descriptor) => sized(client.fetchContent(descriptor)), {
+  const blobs = prefetchInOrder(queue, (descriptor, signal) => sized(client.fetchContent(descriptor, signal)), {
     concurrency: settings.fetchConcurrency,
     maxBufferedBytes: settings.maxBufferedBytesPerBlob,
+    signal: stop,
   });
   for await (const { source: descriptor, chunks } of blobs) {
-    if (options.stop?.aborted) {
+    if (stopped()) {
       interrupted = true;
       break;
     }
     try {
       progress.records += await delivery.deliverBlob(descriptor, unsized(chunks));
     } catch (error) {
+      // The blob cut off by the stop is not committed (Delivery discarded what it wrote) and stays pending.
+      if (stopped()) {
+        interrupted = true;
+        break;
+      }
       if (isAuditfeedError(error) && error.code === "AF_ERR_CONTENT_GONE") {
         delivery.markExpired(descriptor);
         logger.error("A listed blob could not be fetched any more; its records are lost to this collector.", {
@@ -264,5 +288,11 @@ export async function runCycle(
   }
   await delivery.commit(advanced);
   await store.prune(now);
+  if (interrupted) logStop(logger, stop, "the blobs delivered completely are committed; the rest stays pending for the next run");
   return { contentTypes: [...reports.values()], interrupted };
+}
+
+function logStop(logger: Logger, stop: AbortSignal | undefined, outcome: string): void {
+  const reason = stop?.reason instanceof Error ? stop.reason.message : String(stop?.reason);
+  logger.warn(`The cycle stopped before its end (${reason}): ${outcome}.`, { reason });
 }

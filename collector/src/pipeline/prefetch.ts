@@ -74,26 +74,36 @@ class BoundedChannel<T extends Sized> {
 export interface PrefetchOptions {
   readonly concurrency: number;
   readonly maxBufferedBytes: number;
+  /** Stops every producer (their requests, waits and retries) and starts no new one. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
  * Yields, for each source in order, an async iterable of its chunks. A producer error is raised to the consumer when
  * it reaches that source's chunks, never earlier, so everything before it can still be delivered and committed.
+ *
+ * Each producer gets a signal that aborts once nobody will read its output: when the consumer moves past its source,
+ * when the consumer stops early (a stop, a failure), and with `options.signal`. A producer still retrying a download
+ * must not outlive the cycle that wanted it.
  */
 export async function* prefetchInOrder<S, T extends Sized>(
   sources: readonly S[],
-  produce: (source: S) => AsyncIterable<T>,
+  produce: (source: S, signal: AbortSignal) => AsyncIterable<T>,
   options: PrefetchOptions,
 ): AsyncGenerator<{ source: S; chunks: AsyncIterable<T> }> {
   const channels: BoundedChannel<T>[] = [];
+  const producers: AbortController[] = [];
   const start = (index: number): void => {
     const source = sources[index];
-    if (source === undefined) return;
+    if (source === undefined || options.signal?.aborted) return;
     const channel = new BoundedChannel<T>(options.maxBufferedBytes);
+    const producer = new AbortController();
     channels[index] = channel;
+    producers[index] = producer;
+    const signal = options.signal === undefined ? producer.signal : AbortSignal.any([producer.signal, options.signal]);
     void (async () => {
       try {
-        for await (const chunk of produce(source)) {
+        for await (const chunk of produce(source, signal)) {
           if (!(await channel.push(chunk))) return;
         }
         channel.close();
@@ -101,6 +111,10 @@ export async function* prefetchInOrder<S, T extends Sized>(
         channel.close({ error });
       }
     })();
+  };
+  const abandon = (index: number): void => {
+    channels[index]?.abandon();
+    producers[index]?.abort(new Error("The prefetched blob is no longer wanted."));
   };
   for (let index = 0; index < Math.min(options.concurrency, sources.length); index++) start(index);
   try {
@@ -118,10 +132,10 @@ export async function* prefetchInOrder<S, T extends Sized>(
       };
       yield { source, chunks };
       // The consumer is done with this source: whatever it left is not needed, and the next source may start.
-      channel.abandon();
+      abandon(index);
       start(index + options.concurrency);
     }
   } finally {
-    for (const channel of channels) channel?.abandon();
+    for (let index = 0; index < channels.length; index++) abandon(index);
   }
 }

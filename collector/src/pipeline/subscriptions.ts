@@ -18,10 +18,13 @@ export async function ensureSubscriptions(
   client: Pick<ManagementClient, "listSubscriptions" | "startSubscription">,
   contentTypes: readonly ContentType[],
   cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>,
-  now: Date,
+  serverNow: () => Date,
   logger: Logger,
+  signal?: AbortSignal,
 ): Promise<Map<ContentType, SubscriptionState>> {
-  const listed = await client.listSubscriptions();
+  const listed = await client.listSubscriptions(signal);
+  // Read after the listing: before the first response of a process, the server's clock is not known yet.
+  const now = serverNow();
   const enabled = new Set(listed.filter((entry) => entry.status.toLowerCase() === "enabled").map((entry) => entry.contentType.toLowerCase()));
   const states = new Map<ContentType, SubscriptionState>();
   for (const contentType of contentTypes) {
@@ -38,7 +41,7 @@ export async function ensureSubscriptions(
       continue;
     }
     try {
-      const outcome = await client.startSubscription(contentType);
+      const outcome = await client.startSubscription(contentType, signal);
       logger.info("Started the content type's subscription; the first content can take up to 12 hours to appear.", { contentType, outcome });
       states.set(contentType, { ready: true, startedAt: now });
     } catch (error) {

@@ -4,7 +4,7 @@ import { AuditfeedError, isAuditfeedError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { redactText } from "../log/redact.ts";
 import { isThrottled, readApiFailure, toAuditfeedError, type ApiFailure, type CallContext } from "./api-errors.ts";
-import { backoffDelayMs, parseRetryAfter, sleep, type RetrySettings } from "./backoff.ts";
+import { abortable, backoffDelayMs, parseRetryAfter, sleep, type RetrySettings } from "./backoff.ts";
 import type { RequestBudget } from "./request-budget.ts";
 
 /** Per-request timeouts of the HTTP layer. */
@@ -28,7 +28,6 @@ export interface ApiTransportSettings {
   readonly retry: RetrySettings;
   readonly timeouts: TimeoutSettings;
   readonly logger: Logger;
-  readonly signal: AbortSignal | undefined;
 }
 
 /** A 2xx response whose body is still to be read (streamed blobs). */
@@ -42,6 +41,8 @@ export interface CallOptions {
   readonly method: "GET" | "POST";
   readonly url: URL;
   readonly context: CallContext;
+  /** Ends the call at once, wherever it is: budget wait, token, request, body, backoff. Rejects with its reason. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -101,14 +102,15 @@ export class ApiTransport {
   }
 
   async #send(options: CallOptions, readWhole: boolean, tolerate: (failure: ApiFailure) => boolean): Promise<OpenResponse | ReadResponse | ToleratedFailure> {
-    const { retry, logger, signal, budget } = this.#settings;
+    const { retry, logger, budget } = this.#settings;
+    const { signal } = options;
     const firstAt = Date.now();
     let attempt = 0;
     let refreshed = false;
     let refreshNow = false;
     for (;;) {
       await budget.acquire(signal);
-      const token = await this.#token(refreshNow);
+      const token = await this.#token(refreshNow, signal);
       refreshNow = false;
       let failure: ApiFailure | undefined;
       let retryAfterMs: number | undefined;
@@ -186,13 +188,14 @@ export class ApiTransport {
     }
   }
 
-  async #token(forceRefresh: boolean): Promise<string> {
-    const { credential, scope, signal } = this.#settings;
+  async #token(forceRefresh: boolean, signal: AbortSignal | undefined): Promise<string> {
+    const { credential, scope } = this.#settings;
     const options: GetTokenOptions = signal === undefined ? {} : { abortSignal: signal };
     // @azure/identity serves cached tokens; a claims request is the one way to make it ask Entra for a new one.
     if (forceRefresh) options.claims = JSON.stringify({ access_token: { nbf: { essential: true, value: String(Math.floor(Date.now() / 1000)) } } });
     try {
-      const token = await credential.getToken(scope, options);
+      // @azure/identity does not pass the signal on to its token request for every credential: stop waiting anyway.
+      const token = await abortable(credential.getToken(scope, options), signal);
       if (token === null) throw new Error("the credential returned no token.");
       return token.token;
     } catch (error) {

@@ -18,8 +18,6 @@ export interface ManagementClientSettings {
   config: CollectorConfig;
   credential: TokenCredential;
   logger: Logger;
-  /** Cancels every request and wait of the client. */
-  signal?: AbortSignal;
   /** Retry timing; defaults to DEFAULT_RETRY (1 s doubling to 60 s, 10 min in all). Tests shorten it. */
   retry?: RetrySettings;
   timeouts?: TimeoutSettings;
@@ -62,12 +60,16 @@ export class ManagementClient {
       retry: settings.retry ?? DEFAULT_RETRY,
       timeouts: settings.timeouts ?? DEFAULT_TIMEOUTS,
       logger: settings.logger.child({ component: "management-api" }),
-      signal: settings.signal,
     });
   }
 
-  async listSubscriptions(): Promise<Array<{ contentType: string; status: string }>> {
-    const response = await this.#transport.read({ method: "GET", url: this.#url("subscriptions/list"), context: this.#context("list subscriptions") });
+  /*
+   * Every call takes an optional AbortSignal: it ends the call at once, in its budget wait, token request, request,
+   * body or backoff, with the signal's reason.
+   */
+
+  async listSubscriptions(signal?: AbortSignal): Promise<Array<{ contentType: string; status: string }>> {
+    const response = await this.#transport.read({ method: "GET", url: this.#url("subscriptions/list"), context: this.#context("list subscriptions"), signal });
     const items = parseJsonArray(response.text, "subscription list");
     return items.map((item) => {
       const { contentType, status } = (item ?? {}) as { contentType?: unknown; status?: unknown };
@@ -77,20 +79,20 @@ export class ManagementClient {
   }
 
   /** Starts the subscription; a 400 AF20024 ("already enabled") is success too. Spacing starts 15 min apart is the caller's job. */
-  async startSubscription(contentType: ContentType): Promise<"started" | "already-enabled"> {
+  async startSubscription(contentType: ContentType, signal?: AbortSignal): Promise<"started" | "already-enabled"> {
     const response = await this.#transport.readTolerating(
-      { method: "POST", url: this.#url("subscriptions/start", { contentType }), context: this.#context("start subscription", contentType) },
+      { method: "POST", url: this.#url("subscriptions/start", { contentType }), context: this.#context("start subscription", contentType), signal },
       (failure) => failure.afCode === "AF20024",
     );
     return response.ok ? "started" : "already-enabled";
   }
 
   /** The blobs listed for `[start, end)` on contentCreated, one array per page, following `NextPageUri` to the end. */
-  async *listContent(contentType: ContentType, window: { start: Date; end: Date }): AsyncIterable<ContentDescriptor[]> {
+  async *listContent(contentType: ContentType, window: { start: Date; end: Date }, signal?: AbortSignal): AsyncIterable<ContentDescriptor[]> {
     const context = this.#context("list content", contentType);
     let url: URL | undefined = this.#url("subscriptions/content", { contentType, startTime: apiTime(window.start), endTime: apiTime(window.end) });
     while (url !== undefined) {
-      const response = await this.#transport.read({ method: "GET", url, context });
+      const response = await this.#transport.read({ method: "GET", url, context, signal });
       yield parseJsonArray(response.text, "content list").map((item) => toDescriptor(item, contentType));
       // The header's case varies (HTTP/2 lower-cases it); its URL is followed exactly, after the origin check.
       const next = headerValue(response.headers, "nextpageuri");
@@ -102,10 +104,10 @@ export class ManagementClient {
    * Streams the records of one blob in batches, never holding the blob whole. Failures before the first byte are
    * retried here; a failure mid-stream throws a retryable AuditfeedError after earlier batches were yielded.
    */
-  async *fetchContent(descriptor: ContentDescriptor): AsyncIterable<FetchedRecord[]> {
+  async *fetchContent(descriptor: ContentDescriptor, signal?: AbortSignal): AsyncIterable<FetchedRecord[]> {
     const url = this.#withPublisher(assertTrustedUrl(descriptor.contentUri, this.#origin, `contentUri of blob ${descriptor.contentId}`));
     const context = this.#context("fetch content", descriptor.contentType);
-    const response = await this.#transport.open({ method: "GET", url, context });
+    const response = await this.#transport.open({ method: "GET", url, context, signal });
     const splitter = new JsonArraySplitter();
     let batch: FetchedRecord[] = [];
     let batchChars = 0;
@@ -128,6 +130,7 @@ export class ManagementClient {
       if (batch.length > 0) yield batch;
     } catch (error) {
       if (isAuditfeedError(error)) throw error;
+      if (signal?.aborted) throw signal.reason;
       const reason = error instanceof SyntaxError ? `its JSON is malformed: ${error.message}` : `the download broke off (${(error as Error).message})`;
       throw new AuditfeedError("AF_ERR_TRANSIENT", `Blob ${descriptor.contentId} could not be read after ${delivered} records: ${reason}. Fetch it again.`, {
         retryable: true,
@@ -150,8 +153,8 @@ export class ManagementClient {
   }
 
   /** The server's clock, asking the API (`subscriptions/list`, the first call of every cycle) if no response told it yet. */
-  async measuredServerNow(): Promise<Date> {
-    if (!this.#transport.clockMeasured) await this.listSubscriptions();
+  async measuredServerNow(signal?: AbortSignal): Promise<Date> {
+    if (!this.#transport.clockMeasured) await this.listSubscriptions(signal);
     return this.#transport.serverNow();
   }
 

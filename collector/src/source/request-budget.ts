@@ -1,4 +1,4 @@
-import { sleep } from "./backoff.ts";
+import { abortable, sleep } from "./backoff.ts";
 
 const WINDOW_MS = 60_000;
 
@@ -23,11 +23,14 @@ export class RequestBudget {
     this.#now = now;
   }
 
-  /** Waits until the pause is over and the window has room, then takes a place in it. */
+  /**
+   * Waits until the pause is over and the window has room, then takes a place in it. An abort ends the wait at once,
+   * even while earlier requests are still queued ahead; the turn it held then passes without taking a place.
+   */
   acquire(signal?: AbortSignal): Promise<void> {
     const turn = this.#queue.then(() => this.#take(signal));
     this.#queue = turn.catch(() => undefined);
-    return turn;
+    return abortable(turn, signal);
   }
 
   /** Holds every request of the tenant until at least `ms` from now (a longer pause already in force is kept). */

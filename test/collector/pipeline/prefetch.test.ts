@@ -90,4 +90,58 @@ describe("prefetchInOrder", () => {
     await sleep(20);
     expect(finished.sort()).toEqual([0, 1, 2]);
   });
+
+  // A producer that is retrying (no chunk to push yet) never sees the abandoned channel: only its signal stops it.
+  const retryingForever = (aborted: Array<{ source: number; reason: string }>) =>
+    async function* (source: number, signal: AbortSignal): AsyncGenerator<Chunk> {
+      if (source === 0) {
+        yield { source, index: 0, bytes: 1 };
+        return;
+      }
+      await new Promise((_resolve, reject) =>
+        signal.addEventListener("abort", () => {
+          aborted.push({ source, reason: (signal.reason as Error).message });
+          reject(signal.reason as Error);
+        }),
+      );
+    };
+
+  it("should abort the producers still running when the consumer stops early", async () => {
+    const aborted: Array<{ source: number; reason: string }> = [];
+    for await (const { source } of prefetchInOrder([0, 1, 2], retryingForever(aborted), { concurrency: 3, maxBufferedBytes: 20 })) {
+      if (source === 0) break;
+    }
+    expect(aborted.map((entry) => entry.source).sort()).toEqual([1, 2]);
+  });
+
+  it("should abort every producer with the caller's reason when its signal aborts, and start no new one", async () => {
+    const aborted: Array<{ source: number; reason: string }> = [];
+    const stop = new AbortController();
+    const started: number[] = [];
+    const produce = retryingForever(aborted);
+    const consumed: string[] = [];
+    const consuming = (async () => {
+      for await (const { source, chunks } of prefetchInOrder(
+        [0, 1, 2, 3, 4],
+        (source, signal) => {
+          started.push(source);
+          return produce(source, signal);
+        },
+        { concurrency: 2, maxBufferedBytes: 20, signal: stop.signal },
+      )) {
+        try {
+          for await (const chunk of chunks) consumed.push(`${source}:${chunk.index}`);
+        } catch (error) {
+          consumed.push(`${source}:${(error as Error).message}`);
+        }
+      }
+    })();
+    await sleep(20);
+    stop.abort(new Error("stopped on SIGTERM"));
+    await consuming;
+    expect(aborted).toEqual(expect.arrayContaining([{ source: 1, reason: "stopped on SIGTERM" }]));
+    // 2 had started when 0 was consumed; 3 and 4 never start.
+    expect(consumed).toEqual(["0:0", "1:stopped on SIGTERM", "2:stopped on SIGTERM"]);
+    expect(started.sort()).toEqual([0, 1, 2]);
+  });
 });

@@ -230,10 +230,43 @@ describe("ManagementClient – requests", () => {
   it("should stop waiting when the signal aborts", async () => {
     const api = await server(() => undefined);
     const controller = new AbortController();
-    const pending = client(api, {}, { signal: controller.signal }).listSubscriptions();
+    const pending = client(api).listSubscriptions(controller.signal);
     while (api.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     controller.abort(new Error("shutting down"));
     await expect(pending).rejects.toThrow("shutting down");
+  });
+
+  it("should stop retrying at once when the signal aborts during a backoff, and send nothing after", async () => {
+    const api = await server((_req, res) => afError(res, 500, "AF50000"));
+    const controller = new AbortController();
+    const slowRetry = { initialDelayInMs: 60_000, maxRetryDelayInMs: 60_000, maxElapsedInMs: 600_000 };
+    const pending = client(api, {}, { retry: slowRetry }).listContent("Audit.Exchange", { start: new Date(0), end: new Date(3_600_000) }, controller.signal);
+    const settled = collect(pending).then(
+      () => "resolved",
+      (error: Error) => error.message,
+    );
+    while (api.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const abortedAt = Date.now();
+    controller.abort(new Error("stopped on SIGTERM"));
+    expect(await settled).toBe("stopped on SIGTERM");
+    expect(Date.now() - abortedAt).toBeLessThan(1_000);
+    const sent = api.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(api.requests.length).toBe(sent);
+  });
+
+  it("should stop waiting for the request budget when the signal aborts, even behind other requests", async () => {
+    const api = await server((_req, res) => sendJson(res, 200, []));
+    const managed = client(api, { requestsPerMinute: 1 });
+    await managed.listSubscriptions();
+    const ahead = managed.listSubscriptions().catch(() => undefined);
+    const controller = new AbortController();
+    const queued = managed.listSubscriptions(controller.signal);
+    controller.abort(new Error("stopped on SIGINT"));
+    await expect(queued).rejects.toThrow("stopped on SIGINT");
+    expect(api.requests).toHaveLength(1);
+    void ahead;
   });
 });
 
@@ -318,6 +351,23 @@ describe("ManagementClient – fetching content", () => {
     await collect(client(api).fetchContent(descriptor(`${api.origin}${ROOT}/audit/blob-1?publisheridentifier=${PUBLISHER}`)));
     const url = new URL(api.requests[0]?.url ?? "", api.origin);
     expect(url.search).toBe(`?publisheridentifier=${PUBLISHER}`);
+  });
+
+  it("should end a blob's download with the signal's reason when it aborts mid-body", async () => {
+    const api = await server((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write(`[${JSON.stringify(record("first"))},`);
+    });
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const batch of client(api, {}, { recordsPerBatch: 1 }).fetchContent(descriptor(`${api.origin}${ROOT}/audit/blob-1`), controller.signal)) {
+        seen.push(...batch.map((item) => item.id));
+        controller.abort(new Error("stopped on SIGTERM"));
+      }
+    })();
+    await expect(reading).rejects.toThrow("stopped on SIGTERM");
+    expect(seen).toEqual(["first"]);
   });
 
   it("should throw a retryable error when the body breaks off, after the batches already read", async () => {
