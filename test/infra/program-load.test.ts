@@ -75,6 +75,49 @@ describe("Pulumi program loading", () => {
     for (const material of SECRET_MATERIAL) expect(stdout).not.toContain(material);
   });
 
+  it("should load the tenant program in MSSP mode, reading the provider stack, with no credential anywhere", async () => {
+    const msspTenant = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    const { report, stdout } = await load(root, {
+      project: "auditfeed",
+      stack: "contoso",
+      azureTenantId: msspTenant,
+      config: {
+        "auditfeed:customer": "contoso",
+        "auditfeed:tenantId": "7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d",
+        "auditfeed:providerStack": "fabrikam/auditfeed-provider/prod",
+        "azure-native:tenantId": msspTenant,
+      },
+      secretKeys: [],
+      providerOutputs: {
+        "fabrikam/auditfeed-provider/prod": {
+          tenantId: msspTenant,
+          cloud: "commercial",
+          clientId: "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+          declaredRoles: ["ActivityFeed.Read", "ActivityFeed.ReadDlp"],
+          identityResourceId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.ManagedIdentity/userAssignedIdentities/shared",
+          identityClientId: "shared-identity-client-id",
+          identityPrincipalId: "shared-principal",
+          location: "westeurope",
+          resourceGroupName: "fabrikam",
+          environmentId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.App/managedEnvironments/shared",
+          stateAccountName: "fabrikamstate",
+          stateBlobEndpoint: "https://fabrikamstate.blob.core.windows.net/",
+        },
+      },
+    });
+    expect(report.types).toEqual(
+      expect.arrayContaining(["pulumi:pulumi:StackReference", "azure-native:authorization:ManagementLockByScope", "azure-native:app:Job"]),
+    );
+    expect(
+      report.types.filter((type) =>
+        /application:Application$|applicationPassword|applicationCertificate|applicationFederatedIdentityCredential|keyvault:Secret|^tls:/.test(type),
+      ),
+    ).toEqual([]);
+    expect(report.outputs.clientId?.value).toBe("9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a");
+    expect(report.outputs.stateLocation?.value).toBe("azblob://fabrikamstate/state-contoso");
+    for (const material of SECRET_MATERIAL) expect(stdout).not.toContain(material);
+  });
+
   it("should load the provider project's main the same way and export exactly the contract with tenant stacks, nothing secret", async () => {
     const msspTenant = "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
     const { report, stdout } = await load(path.join(root, "infra", "provider"), {
