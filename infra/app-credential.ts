@@ -58,7 +58,7 @@ export function assertSameTenant(identityTenantId: string, appTenantId: string):
  * it, and only then deletes the old one (its default create-before-delete), so the collector never holds a dead one.
  */
 export class AppCredential extends pulumi.ComponentResource {
-  /** Environment, secrets and files the collector job needs for this credential. */
+  /** Settings, secrets and files the collector job needs for this credential. */
   public readonly wiring: JobWiring;
   /** When the current credential stops working (RFC 3339), or undefined for a federated credential. */
   public readonly expiresAt: pulumi.Output<string> | undefined;
@@ -67,7 +67,7 @@ export class AppCredential extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppCredentialArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("auditfeed:index:AppCredential", name, {}, opts);
-    const mode = { name: "AUDITFEED_CREDENTIAL", value: args.mode };
+    const mode = { option: "credential", value: args.mode } as const;
     switch (args.mode) {
       case "federated": {
         const issuer = pulumi
@@ -86,7 +86,7 @@ export class AppCredential extends pulumi.ComponentResource {
           { parent: this },
         );
         this.expiresAt = undefined;
-        this.wiring = { env: [mode], secrets: [], files: [] };
+        this.wiring = { settings: [mode], secrets: [], files: [] };
         break;
       }
       case "certificate": {
@@ -119,7 +119,7 @@ export class AppCredential extends pulumi.ComponentResource {
         });
         this.expiresAt = certificate.validityEndTime;
         this.wiring = {
-          env: [mode, { name: "AUDITFEED_CERTIFICATE_PATH", value: `${SECRET_MOUNT_PATH}/${CERTIFICATE_FILE}` }],
+          settings: [mode, { option: "certificatePath", value: `${SECRET_MOUNT_PATH}/${CERTIFICATE_FILE}` }],
           secrets: [{ name: CLIENT_CERTIFICATE_NAME, keyVaultUrl: stored.properties.secretUri }],
           files: [{ secretRef: CLIENT_CERTIFICATE_NAME, fileName: CERTIFICATE_FILE }],
         };
@@ -141,7 +141,7 @@ export class AppCredential extends pulumi.ComponentResource {
         this.credential = password;
         this.expiresAt = pulumi.output(args.rotation.credentialEndDate);
         this.wiring = {
-          env: [mode, { name: "AUDITFEED_CLIENT_SECRET", secretRef: CLIENT_SECRET_NAME }],
+          settings: [mode, { option: "clientSecret", secretRef: CLIENT_SECRET_NAME }],
           secrets: [{ name: CLIENT_SECRET_NAME, keyVaultUrl: stored.properties.secretUri }],
           files: [],
         };

@@ -9,10 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../collector/src/config/clouds.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
 import { AppCredential } from "./app-credential.ts";
-import type { CredentialMode } from "./config.ts";
+import type { CredentialMode, JobSink } from "./config.ts";
 import { roleAssignmentName, roleDefinitionId } from "./deterministic-names.ts";
 import { SECRET_MOUNT_PATH } from "./job-wiring.ts";
-import type { JobEnvVar, JobWiring } from "./job-wiring.ts";
+import { jobEnvironment } from "./job-environment.ts";
+import type { JobSetting, JobWiring } from "./job-wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
 import { KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
 
@@ -79,8 +80,8 @@ export interface CollectorRuntimeArgs {
   readonly app: { readonly applicationResourceId: pulumi.Input<string> | undefined; readonly clientId: pulumi.Input<string> };
   /** Consent and directory-role assignments; the job is created only after all of them. */
   readonly grants: readonly pulumi.Resource[];
-  /** Where the collector delivers: the sink's name, its URL if any, and its secret (kept in Key Vault) if any. */
-  readonly sink: { readonly name: string; readonly url: string | undefined; readonly secret: pulumi.Output<string> | undefined };
+  /** The collector sink the job delivers to. */
+  readonly sink: JobSink;
   /** MSSP mode: run on the provider's shared pieces instead of creating this tenant's own (see `SharedRuntime`). */
   readonly shared?: SharedRuntime;
 }
@@ -97,7 +98,6 @@ export function sharedStateContainerName(customer: string): string {
 export function providerLockName(customer: string): string {
   return `auditfeed-tenant-${customer}`;
 }
-const SINK_SECRET_NAME = "sink-secret";
 
 /**
  * The collector's runtime in the Azure subscription the stack targets: a resource group holding a user-assigned
@@ -158,21 +158,22 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       KEY_VAULT_SECRETS_USER_ROLE_ID,
       client.subscriptionId,
     );
-    const sinkWiring = this.sinkWiring(name, args, resourceGroupName, vault.name);
 
-    const common: JobEnvVar[] = [
-      { name: "AUDITFEED_CLOUD", value: args.cloud.name },
-      { name: "AUDITFEED_TENANT_ID", value: args.tenantId },
-      { name: "AUDITFEED_CLIENT_ID", value: args.app.clientId },
-      { name: "AUDITFEED_PUBLISHER_ID", value: args.publisherId },
-      { name: "AUDITFEED_CONTENT_TYPES", value: args.contentTypes.join(",") },
+    // Named by the collector's option keys: job-environment.ts turns them into the variables the collector reads.
+    const common: JobSetting[] = [
+      { option: "cloud", value: args.cloud.name },
+      { option: "tenantId", value: args.tenantId },
+      { option: "clientId", value: args.app.clientId },
+      { option: "publisherIdentifier", value: args.publisherId },
+      { option: "contentTypes", value: args.contentTypes.join(",") },
       // Every mode uses the identity for state; the federated mode also exchanges its token for the app's.
-      { name: "AUDITFEED_MANAGED_IDENTITY_CLIENT_ID", value: identity.clientId },
-      { name: "AUDITFEED_STATE", value: hosting.stateLocation },
-      // The blob host differs per cloud (blob.core.usgovcloudapi.net in US Government), so it is passed, not derived.
-      { name: "AUDITFEED_STATE_BLOB_ENDPOINT", value: hosting.stateBlobEndpoint },
+      { option: "managedIdentityClientId", value: identity.clientId },
+      { option: "state", value: hosting.stateLocation },
+      // The account's endpoint as Azure reports it (the blob host differs per cloud), not one derived here.
+      { option: "stateBlobEndpoint", value: hosting.stateBlobEndpoint },
+      { option: "sink", value: args.sink },
     ];
-    const wiring = mergeWiring([{ env: common, secrets: [], files: [] }, hosting.credentialWiring, sinkWiring]);
+    const wiring = mergeWiring([{ settings: common, secrets: [], files: [] }, hosting.credentialWiring]);
 
     const job = new app.Job(
       `${name}-job`,
@@ -194,7 +195,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
               name: "collector",
               image: args.image,
               command: ["auditfeed", "once"],
-              env: wiring.env.map((variable) => ({ ...variable })),
+              env: jobEnvironment(wiring.settings).map((variable) => ({ ...variable })),
               resources: { cpu: 0.5, memory: "1Gi" },
               volumeMounts: wiring.files.length > 0 ? [{ volumeName: "secrets", mountPath: SECRET_MOUNT_PATH }] : [],
             },
@@ -344,7 +345,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       stateLocation: pulumi.interpolate`azblob://${shared.stateAccountName}/${containerName}`,
       stateBlobEndpoint: pulumi.output(shared.stateBlobEndpoint),
       // The provider's app trusts the provider's identity whatever the tenant: no credential exists here.
-      credentialWiring: { env: [{ name: "AUDITFEED_CREDENTIAL", value: "federated" }], secrets: [], files: [] },
+      credentialWiring: { settings: [{ option: "credential", value: "federated" }], secrets: [], files: [] },
       credentialExpiresAt: undefined,
       readiness: [container, lock],
     };
@@ -370,24 +371,11 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       { parent: this },
     );
   }
-
-  private sinkWiring(name: string, args: CollectorRuntimeArgs, resourceGroupName: pulumi.Output<string>, vaultName: pulumi.Output<string>): JobWiring {
-    const env: JobEnvVar[] = [{ name: "AUDITFEED_SINK", value: args.sink.name }];
-    if (args.sink.url !== undefined) env.push({ name: "AUDITFEED_SINK_URL", value: args.sink.url });
-    if (args.sink.secret === undefined) return { env, secrets: [], files: [] };
-    const stored = new keyvault.Secret(
-      `${name}-${SINK_SECRET_NAME}`,
-      { resourceGroupName, vaultName, secretName: SINK_SECRET_NAME, properties: { value: pulumi.secret(args.sink.secret), contentType: "text/plain" } },
-      { parent: this },
-    );
-    env.push({ name: "AUDITFEED_SINK_SECRET", secretRef: SINK_SECRET_NAME });
-    return { env, secrets: [{ name: SINK_SECRET_NAME, keyVaultUrl: stored.properties.secretUri }], files: [] };
-  }
 }
 
 function mergeWiring(parts: readonly JobWiring[]): JobWiring {
   return {
-    env: parts.flatMap((part) => part.env),
+    settings: parts.flatMap((part) => part.settings),
     secrets: parts.flatMap((part) => part.secrets),
     files: parts.flatMap((part) => part.files),
   };

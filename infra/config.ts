@@ -1,4 +1,5 @@
 import type { Cloud } from "../collector/src/config/clouds.ts";
+import { SINK_KINDS } from "../collector/src/sinks/index.ts";
 import { CONTENT_TYPES, isContentType } from "../collector/src/source/content.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
 import { ConfigValues, configError, defaultLocation } from "./config-values.ts";
@@ -28,8 +29,6 @@ export const CONFIG_KEYS = [
   "replicaTimeoutSeconds",
   "logRetentionDays",
   "sink",
-  "sinkUrl",
-  "sinkSecret",
   "providerStack",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -73,10 +72,8 @@ export interface StackConfig {
   readonly schedule: string;
   readonly replicaTimeoutSeconds: number;
   readonly logRetentionDays: number;
-  readonly sink: string;
-  readonly sinkUrl: string | undefined;
-  /** Whether `sinkSecret` is set; its value is read as a Pulumi secret and never passes through here. */
-  readonly hasSinkSecret: boolean;
+  /** The collector sink the job delivers to: one of `JOB_SINKS`. */
+  readonly sink: JobSink;
   /**
    * MSSP mode: the provider stack (`<organization>/auditfeed-provider/<stack>`) whose multi-tenant app this tenant
    * consents to and whose runtime runs the job. Undefined: a dedicated app and runtime for this tenant.
@@ -90,12 +87,22 @@ export interface ConfigContext {
   readonly azureNativeTenantId?: string | undefined;
 }
 
+/**
+ * The sinks a stack may give its job: the collector's own list (collector/src/sinks/index.ts), less the file sink,
+ * whose output would stay on the job's throwaway disk.
+ */
+export const JOB_SINKS = SINK_KINDS.filter((kind) => kind !== "file");
+export type JobSink = Exclude<(typeof SINK_KINDS)[number], "file">;
+
+function isJobSink(value: string): value is JobSink {
+  return (JOB_SINKS as readonly string[]).includes(value);
+}
+
 export const DEFAULT_IMAGE = "ghcr.io/auditfeed/auditfeed:0.1.0";
 export const DEFAULT_SCHEDULE = "*/5 * * * *";
 
 // Alphanumeric only: it prefixes storage-account and Key Vault names, which allow nothing else and are capped at 24.
 const CUSTOMER_SLUG = /^[a-z][a-z0-9]{2,11}$/;
-const SINK_NAME = /^[a-z][a-z0-9-]*$/;
 const CRON_FIELD = /^[0-9*,\-/]+$/;
 
 // A fully qualified stack name: the provider lives in another project, so organization and project are needed.
@@ -122,8 +129,10 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
   // In MSSP mode the job always exchanges the provider identity's assertion: federated, across tenants.
   const credential = providerStack === undefined ? credentialMode(values.credential, sameTenant, subscriptionTenantId, tenantId) : "federated";
   const sink = values.sink ?? "stdout";
-  if (!SINK_NAME.test(sink)) {
-    throw configError(`auditfeed:sink must be a sink name of the collector such as stdout or http; got "${sink}".`);
+  if (!isJobSink(sink)) {
+    throw configError(
+      `auditfeed:sink must be a sink the collector has and the job can use: ${JOB_SINKS.join(", ")}; got "${sink}". The job's disk is discarded after every run, so the file sink would lose what it wrote.`,
+    );
   }
   return {
     customer,
@@ -145,8 +154,6 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
     replicaTimeoutSeconds: config.integer("replicaTimeoutSeconds", 1800, 60, 86_400),
     logRetentionDays: config.integer("logRetentionDays", 30, 30, 730),
     sink,
-    sinkUrl: httpsUrl(values.sinkUrl),
-    hasSinkSecret: values.sinkSecret !== undefined,
     providerStack,
   };
 }
@@ -214,18 +221,4 @@ function cron(value: string): string {
     );
   }
   return fields.join(" ");
-}
-
-function httpsUrl(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== "https:") {
-    throw configError(`auditfeed:sinkUrl must be an https:// URL; got "${value}".`);
-  }
-  return value;
 }

@@ -12,7 +12,6 @@ const config = parseStackConfig(readProjectConfig(), { azureNativeTenantId: azur
 const stack = declareTenantStack(config, {
   stack: pulumi.getStack(),
   now: new Date(),
-  sinkSecret: new pulumi.Config().getSecret("sinkSecret"),
   azureSubscriptionId: azureNative.get("subscriptionId"),
   azureTenantId: azureNative.get("tenantId"),
 });

@@ -1,10 +1,15 @@
 import type * as pulumi from "@pulumi/pulumi";
+import type { OptionKey } from "../collector/src/config/options.ts";
 
 /** Where the collector container finds files projected from Key Vault secrets. */
 export const SECRET_MOUNT_PATH = "/mnt/auditfeed-secrets";
 
-/** One environment variable of the collector container: a plain value, or a reference to a job secret. */
-export type JobEnvVar = { readonly name: string; readonly value: pulumi.Input<string> } | { readonly name: string; readonly secretRef: string };
+/**
+ * One setting of the collector job, named by its key in the collector's options table (collector/src/config/options.ts):
+ * a plain value, or a reference to a job secret. The environment variable's name comes from that table
+ * (job-environment.ts), so infra never spells one.
+ */
+export type JobSetting = { readonly option: OptionKey; readonly value: pulumi.Input<string> } | { readonly option: OptionKey; readonly secretRef: string };
 
 /** A job secret whose value Container Apps reads from Key Vault with the collector's managed identity. */
 export interface JobKeyVaultSecret {
@@ -19,9 +24,9 @@ export interface JobSecretFile {
   readonly fileName: string;
 }
 
-/** What a component contributes to the collector job: environment, Key Vault secrets, and secret files. */
+/** What a component contributes to the collector job: settings, Key Vault secrets, and secret files. */
 export interface JobWiring {
-  readonly env: readonly JobEnvVar[];
+  readonly settings: readonly JobSetting[];
   readonly secrets: readonly JobKeyVaultSecret[];
   readonly files: readonly JobSecretFile[];
 }

@@ -14,8 +14,6 @@ export interface TenantStackInputs {
   readonly stack: string;
   /** The deployment's clock: picks the credential rotation period. */
   readonly now: Date;
-  /** `auditfeed:sinkSecret`, already a Pulumi secret. */
-  readonly sinkSecret: pulumi.Output<string> | undefined;
   /** `azure-native:subscriptionId` / `azure-native:tenantId`, passed to the explicit provider when set. */
   readonly azureSubscriptionId: string | undefined;
   readonly azureTenantId: string | undefined;
@@ -80,7 +78,7 @@ export function declareTenantStack(config: StackConfig, inputs: TenantStackInput
       rotation: rotationWindow(inputs.now, config.credentialRotationDays),
       app: { applicationResourceId: access.applicationResourceId, clientId: access.clientId },
       grants: access.grants,
-      sink: { name: config.sink, url: config.sinkUrl, secret: inputs.sinkSecret },
+      sink: config.sink,
       ...(provider === undefined ? {} : { shared: provider.shared }),
     },
     { ...opts, providers: { "azure-native": azure, azuread: entra } },

@@ -25,7 +25,6 @@ describe("parseStackConfig", () => {
       publisherId: TENANT,
       schedule: "*/5 * * * *",
       sink: "stdout",
-      hasSinkSecret: false,
     });
     expect(config.contentTypes).toEqual(CONTENT_TYPES);
   });
@@ -33,7 +32,7 @@ describe("parseStackConfig", () => {
   it("should accept the example stack for the fictitious customer", () => {
     const file = readFileSync(path.resolve(import.meta.dirname, "../../Pulumi.contoso.yaml"), "utf8");
     const values = Object.fromEntries([...file.matchAll(/^\s+auditfeed:(\w+):\s*"?([^"\n]*)"?\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
-    expect(parseStackConfig(values)).toMatchObject({ customer: "contoso", credential: "certificate", sink: "http", location: "westeurope" });
+    expect(parseStackConfig(values)).toMatchObject({ customer: "contoso", credential: "certificate", sink: "stdout", location: "westeurope" });
   });
 
   it("should default to a federated credential when the subscription is in the customer tenant", () => {
@@ -93,7 +92,10 @@ describe("parseStackConfig", () => {
       { ...minimal, schedule: "every 5 minutes" },
       'auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "*/5 * * * *"; got "every 5 minutes".',
     ],
-    [{ ...minimal, sinkUrl: "http://siem.example" }, 'auditfeed:sinkUrl must be an https:// URL; got "http://siem.example".'],
+    // Issue 7, item 13: the example stack's `sink: http` was accepted here and refused by the collector.
+    [{ ...minimal, sink: "http" }, 'auditfeed:sink must be a sink the collector has and the job can use: stdout; got "http".'],
+    [{ ...minimal, sink: "file" }, 'auditfeed:sink must be a sink the collector has and the job can use: stdout; got "file".'],
+    [{ ...minimal, sinkUrl: "https://siem.example" }, "auditfeed:sinkUrl is not a setting of this stack"],
     [{ ...minimal, tenantID: TENANT }, "auditfeed:tenantID is not a setting of this stack; remove it (known keys:"],
   ])("should refuse %j", (values, message) => {
     let caught: unknown;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { MockCallArgs, MockResourceArgs } from "@pulumi/pulumi/runtime/mocks.js";
 
@@ -17,7 +18,7 @@ export const CERTIFICATE_PEM = "-----BEGIN CERTIFICATE-----\nmock\n-----END CERT
 export const SHARED_KEY = "mock-workspace-shared-key";
 
 /** Material that must never appear in a plain (non-secret) output. */
-export const SECRET_MATERIAL = [PASSWORD_VALUE, PRIVATE_KEY_PEM, SHARED_KEY, "mock-sink-token"];
+export const SECRET_MATERIAL = [PASSWORD_VALUE, PRIVATE_KEY_PEM, SHARED_KEY];
 
 export interface MockOptions {
   /** Tenant the azure-native provider (and so every managed identity) lives in. */
@@ -50,7 +51,7 @@ function computedState(args: MockResourceArgs, options: MockOptions): Record<str
   const inputs = args.inputs as Record<string, unknown>;
   switch (args.type) {
     case "azuread:index/application:Application":
-      return { clientId: `client-id-${args.name}`, objectId: `object-id-${args.name}` };
+      return { clientId: mockGuid(`client-id-${args.name}`), objectId: `object-id-${args.name}` };
     case "azuread:index/servicePrincipal:ServicePrincipal":
       return { objectId: `sp-object-id-${args.name}` };
     case "azuread:index/applicationPassword:ApplicationPassword":
@@ -60,7 +61,7 @@ function computedState(args: MockResourceArgs, options: MockOptions): Record<str
     case "tls:index/selfSignedCert:SelfSignedCert":
       return { certPem: CERTIFICATE_PEM, validityStartTime: "2026-01-01T00:00:00Z", validityEndTime: "2026-07-01T00:00:00Z" };
     case "azure-native:managedidentity:UserAssignedIdentity":
-      return { principalId: `principal-${args.name}`, clientId: `mi-client-${args.name}`, tenantId: options.azureTenantId };
+      return { principalId: `principal-${args.name}`, clientId: mockGuid(`mi-client-${args.name}`), tenantId: options.azureTenantId };
     case "azure-native:storage:StorageAccount":
       return { name: `${args.name}abc123`, primaryEndpoints: { blob: `https://${args.name}abc123.blob.core.windows.net/` } };
     case "azure-native:keyvault:Vault":
@@ -112,6 +113,15 @@ function callResult(args: MockCallArgs, options: MockOptions): Record<string, un
     default:
       throw new Error(`unexpected invoke ${args.token}`);
   }
+}
+
+/**
+ * A GUID derived from `seed`: client ids are GUIDs in Entra, and the collector refuses anything else, so the mocks
+ * return GUIDs too (tests compute the same one from the resource name).
+ */
+export function mockGuid(seed: string): string {
+  const hex = createHash("sha256").update(seed).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** Resolves an output under mocks. */

@@ -39,10 +39,7 @@ interface Captured {
 
 let deployments = 0;
 
-async function deploy(
-  values: Record<string, string> = {},
-  sinkSecret?: string,
-): Promise<{ captured: Captured[]; outputs: TenantStackOutputs; customer: string }> {
+async function deploy(values: Record<string, string> = {}): Promise<{ captured: Captured[]; outputs: TenantStackOutputs; customer: string }> {
   const customer = `mssp${++deployments}`;
   const config = parseStackConfig({ customer, tenantId: CUSTOMER_TENANT, providerStack: PROVIDER_STACK, ...values });
   const captured: Captured[] = [];
@@ -51,7 +48,6 @@ async function deploy(
     {
       stack: customer,
       now: new Date("2026-11-22T10:00:00Z"),
-      sinkSecret: sinkSecret === undefined ? undefined : pulumi.secret(sinkSecret),
       azureSubscriptionId: undefined,
       azureTenantId: undefined,
     },

@@ -34,12 +34,10 @@ describe("Pulumi program loading", () => {
         "auditfeed:tenantId": "7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d",
         "auditfeed:cloud": "gcchigh",
         "auditfeed:credential": "secret",
-        "auditfeed:sink": "http",
-        "auditfeed:sinkUrl": "https://siem.contoso.example/ingest",
-        "auditfeed:sinkSecret": "mock-sink-token",
+        "auditfeed:sink": "stdout",
         "azure-native:tenantId": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
       },
-      secretKeys: ["auditfeed:sinkSecret"],
+      secretKeys: [],
     });
     expect(report.types).toEqual(
       expect.arrayContaining([
@@ -56,7 +54,7 @@ describe("Pulumi program loading", () => {
         "pulumi:providers:azure-native",
       ]),
     );
-    expect(report.types.filter((t) => t === "azure-native:keyvault:Secret")).toHaveLength(2);
+    expect(report.types.filter((t) => t === "azure-native:keyvault:Secret")).toHaveLength(1);
     expect(Object.keys(report.outputs).sort()).toEqual(
       [
         "clientId",

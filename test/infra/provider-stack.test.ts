@@ -12,6 +12,7 @@ import {
   ACTIVITY_FEED_READ_DLP,
   DEPLOYER_OBJECT_ID,
   installMocks,
+  mockGuid,
   SECRET_MATERIAL,
   SUBSCRIPTION_ID,
   USER_READ_ALL,
@@ -185,7 +186,7 @@ describe("provider stack", () => {
     for (const [key, output] of Object.entries(outputs)) expect(await pulumi.isSecret(pulumi.output(output)), key).toBe(false);
     const resolved = JSON.stringify(await valueOf(pulumi.all(Object.values(outputs).map((output) => pulumi.output(output)))));
     for (const material of SECRET_MATERIAL) expect(resolved).not.toContain(material);
-    expect(await valueOf(pulumi.output(outputs.clientId))).toBe(`client-id-${name}-mssp-app`);
+    expect(await valueOf(pulumi.output(outputs.clientId))).toBe(mockGuid(`client-id-${name}-mssp-app`));
     expect(outputs.tenantId).toBe(MSSP_TENANT);
   });
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { AuditfeedError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
+import { SINK_KINDS } from "../sinks/index.ts";
 import { CONTENT_TYPES, type ContentType } from "../source/content.ts";
 import { CLOUD_NAMES, CLOUDS, type CloudName } from "./clouds.ts";
 import { parseFlags } from "./flags.ts";
@@ -152,7 +153,7 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
   }
   const pollIntervalMs = field("pollInterval", parseDuration, defaults.pollIntervalMs);
   checkRange(problems, raw("pollInterval"), pollIntervalMs, 10_000, DAY_MS, "use 10s to 24h");
-  const sinkKind = field("sink", (text) => parseChoice(text, ["file", "stdout"] as const), "file");
+  const sinkKind = field("sink", (text) => parseChoice(text, SINK_KINDS), "file");
   const defaultSink = defaults.sink.kind === "file" ? defaults.sink : undefined;
   const cloud = field("cloud", (text) => parseChoice(text, CLOUD_NAMES), defaults.cloud, "GCC High and DoD tenants use gcchigh and dod.");
   const config: CollectorConfig = {

@@ -8,6 +8,9 @@ export type { FileSinkConfig } from "./file/config.ts";
 /** Every sink kind's settings, told apart by `kind`. */
 export type SinkConfig = FileSinkConfig | { readonly kind: "stdout" };
 
+/** The sinks this collector has: what `sink` accepts, and what infra/ may configure. */
+export const SINK_KINDS = ["file", "stdout"] as const satisfies readonly SinkConfig["kind"][];
+
 export function createSink(config: SinkConfig): Sink {
   switch (config.kind) {
     case "file":
