@@ -41,7 +41,7 @@ describe("auditfeed once with a state restored from before the output it finds",
       const refusal = logEntries(restored.stderr()).find((entry) => entry["level"] === "error");
       const error = refusal?.["error"] as { code?: string; message?: string } | undefined;
       expect(error?.code).toBe("AF_ERR_STATE_MISMATCH");
-      expect(error?.message).toContain(`The state file ${statePath}`);
+      expect(error?.message).toContain(`The state ${statePath} and the sink do not belong together.`);
       expect(error?.message).toContain(`${sinkFolder} does not match the state, and nothing in it was changed`);
       expect(error?.message).toContain("Use the state file that wrote this folder");
       expect(folderContents(sinkFolder)).toEqual(delivered);
