@@ -95,7 +95,6 @@ describe("auditfeed once in MSSP mode (managed-identity assertion for a multi-te
     const stack = declareTenantStack(config, {
       stack: customer,
       now: new Date("2026-11-20T12:00:00Z"),
-      sinkSecret: undefined,
       azureSubscriptionId: undefined,
       azureTenantId: undefined,
     });
