@@ -1,10 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FILE_SINK_READING_RULES } from "../../collector/src/sinks/file/reading-rules.ts";
-import { AUDITFEED, ROOT, runCli, temporaryDirectory } from "./harness.ts";
+import { DEMO_APP, DEMO_TENANT } from "../../emulator/src/index.ts";
+import { AUDITFEED, logEntries, ROOT, runCli, temporaryDirectory } from "./harness.ts";
 
 async function cli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const run = runCli(args, env, cwd);
@@ -44,6 +45,42 @@ describe("auditfeed command line", () => {
     const { code, stderr } = await cli(args);
     expect(code).toBe(2);
     expect(stderr).toContain(`auditfeed ${args[0] as string}: ${message}`);
+  });
+
+  it("should refuse a certificate file that is not PEM as a configuration error (exit 2) naming the file and the fix", async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const certificate = join(directory.path, "app.pfx");
+      await writeFile(certificate, Buffer.from([0x30, 0x82, 0x0a, 0x10, 0x02, 0x01, 0x03]));
+      const env = { AUDITFEED_TENANT_ID: DEMO_TENANT, AUDITFEED_CLIENT_ID: DEMO_APP.clientId, AUDITFEED_CERTIFICATE_PATH: certificate };
+      const { code, stderr } = await cli(["once"], env, directory.path);
+      expect(code).toBe(2);
+      expect(stderr).toContain(`AUDITFEED_CERTIFICATE_PATH names ${certificate}, which is not a PEM file with a certificate`);
+      expect(stderr).toContain("openssl pkcs12 -in app.pfx -out app.pem -nodes");
+    } finally {
+      await directory.remove();
+    }
+  });
+
+  it("should report an unreachable Entra host as a network error naming it, not as an authentication error", async () => {
+    const directory = await temporaryDirectory();
+    try {
+      const env = {
+        AUDITFEED_TENANT_ID: DEMO_TENANT,
+        AUDITFEED_CLIENT_ID: DEMO_APP.clientId,
+        AUDITFEED_CLIENT_SECRET: DEMO_APP.secret,
+        AUDITFEED_AUTHORITY_URL: "https://127.0.0.1:1",
+        AUDITFEED_MANAGEMENT_URL: "https://127.0.0.1:1",
+      };
+      const { code, stderr } = await cli(["once"], env, directory.path);
+      expect(code).toBe(3);
+      const errors = logEntries(stderr).map((entry) => entry["error"] as { code?: string; message?: string } | undefined);
+      const network = errors.find((error) => error?.code === "AF_ERR_NETWORK");
+      expect(network?.message, stderr.slice(-2_000)).toContain("Entra's token endpoint cannot be reached: no TCP connection to 127.0.0.1:1 (ECONNREFUSED)");
+      expect(errors.some((error) => error?.code === "AF_ERR_AUTH")).toBe(false);
+    } finally {
+      await directory.remove();
+    }
   });
 
   it("should name an unknown command", async () => {

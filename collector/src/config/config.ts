@@ -4,6 +4,7 @@ import { AuditfeedError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
 import { SINK_KINDS } from "../sinks/index.ts";
 import { CONTENT_TYPES, type ContentType } from "../source/content.ts";
+import { certificateFileProblem } from "./certificate-file.ts";
 import { CLOUD_NAMES, CLOUDS, type CloudName } from "./clouds.ts";
 import { parseFlags } from "./flags.ts";
 import { CONFIG_FILE_OPTION, OPTIONS, configFlagOptions, type OptionKey, type OptionSpec } from "./options.ts";
@@ -221,6 +222,10 @@ function credentialFrom(
       if (certificate === undefined) problems.push(`The certificate credential needs a PEM file: set ${whereToSet("certificatePath")}.`);
       else if (!existsSync(certificatePath))
         problems.push(`${certificate.where} names ${certificatePath}, which does not exist: give the PEM file holding the certificate and its private key.`);
+      else {
+        const problem = certificateFileProblem(certificatePath);
+        if (problem !== undefined) problems.push(`${certificate.where} names ${certificatePath}, which ${problem}.`);
+      }
       return { kind, certificatePath };
     }
     case "federated": {

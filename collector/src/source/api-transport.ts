@@ -148,7 +148,7 @@ export class ApiTransport {
         failure === undefined
           ? new AuditfeedError(
               "AF_ERR_TRANSIENT",
-              `The connection to the Management API failed while trying to ${options.context.operation}: ${describeNetworkError(networkError)}.`,
+              `The connection to the Management API (${options.url.host}) failed while trying to ${options.context.operation}: ${describeNetworkError(networkError)}.`,
               { retryable: true, cause: networkError },
             )
           : toAuditfeedError(failure, options.context);

@@ -10,6 +10,7 @@ import { CLOUDS } from "../config/clouds.ts";
 import type { CollectorConfig } from "../config/config.ts";
 import { AuditfeedError, isAuditfeedError } from "../errors.ts";
 import { aadstsCode, diagnoseEntraError, messageChain } from "./entra-errors.ts";
+import { unreachableReason } from "./reachability.ts";
 
 /**
  * The @azure/identity credential for the configured kind. Token caching and refresh stay the library's job.
@@ -22,7 +23,9 @@ export function createCredential(config: CollectorConfig): TokenCredential {
 
 /**
  * Entra's refusals as AF_ERR_AUTH saying what the AADSTS code means for this app and tenant and how to fix it (the
- * same diagnosis `auditfeed doctor` prints); Entra's own message stays the cause. Anything else passes unchanged.
+ * same diagnosis `auditfeed doctor` prints); Entra's own message stays the cause. A failure without an answer from
+ * Entra because its host cannot be reached is AF_ERR_NETWORK naming the host: no network is not a credential problem.
+ * Anything else passes unchanged.
  */
 function explainingRefusals(credential: TokenCredential, config: CollectorConfig): TokenCredential {
   return {
@@ -33,7 +36,16 @@ function explainingRefusals(credential: TokenCredential, config: CollectorConfig
         if (options?.abortSignal?.aborted === true || isAuditfeedError(error)) throw error;
         const message = messageChain(error);
         const code = aadstsCode(message);
-        if (code === undefined) throw error;
+        if (code === undefined) {
+          const authority = authorityOf(config);
+          const unreachable = await unreachableReason(authority, options?.abortSignal as AbortSignal | undefined);
+          if (unreachable === undefined) throw error;
+          throw new AuditfeedError(
+            "AF_ERR_NETWORK",
+            `Entra's token endpoint cannot be reached: ${unreachable}. The collector needs outbound HTTPS to ${new URL(authority).host} and to the Management API; check DNS, the firewall or the proxy (auditfeed doctor checks each host).`,
+            { retryable: true, cause: error },
+          );
+        }
         const diagnosis = diagnoseEntraError(code, message, config);
         throw new AuditfeedError("AF_ERR_AUTH", `${diagnosis.summary} ${diagnosis.fix}`, { cause: error });
       }
@@ -41,10 +53,15 @@ function explainingRefusals(credential: TokenCredential, config: CollectorConfig
   };
 }
 
+/** The Entra authority the credential asks: the override (the emulator), else the cloud's login host. */
+function authorityOf(config: CollectorConfig): string {
+  return config.endpoints.authorityUrl ?? `https://${CLOUDS[config.cloud].authorityHost}`;
+}
+
 function credentialFor(config: CollectorConfig): TokenCredential {
   const cloud = CLOUDS[config.cloud];
   const overridden = config.endpoints.authorityUrl !== undefined;
-  const options = { authorityHost: config.endpoints.authorityUrl ?? `https://${cloud.authorityHost}`, disableInstanceDiscovery: overridden };
+  const options = { authorityHost: authorityOf(config), disableInstanceDiscovery: overridden };
   const { tenantId, clientId, credential } = config;
   switch (credential.kind) {
     case "secret":

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { configHelp, defaultConfig, loadConfig, type CollectorConfig } from "../../../collector/src/config/config.ts";
 import { isAuditfeedError } from "../../../collector/src/errors.ts";
 import { managementBaseUrl } from "../../../collector/src/source/management-client.ts";
+import { createClientCertificate } from "../../../emulator/src/tls.ts";
 
+const CERTIFICATE = createClientCertificate("auditfeed-config-test");
 const TENANT = "c0ffee00-1111-4a2b-8c3d-123456789abc";
 const CLIENT = "5e1f2a3b-0000-4c5d-8e9f-a0b1c2d3e4f5";
 const SECRET = "very-secret-value-42";
@@ -125,9 +127,25 @@ describe("loadConfig – defaults and precedence", () => {
 
 describe("loadConfig – credentials", () => {
   it("should infer the certificate credential from a certificate path", () => {
-    const pem = writeFile("app.pem", "pem");
+    const pem = writeFile("app.pem", `${CERTIFICATE.certPem}\n${CERTIFICATE.keyPem}`);
     const config = load(["--certificate-path", "app.pem"], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT });
     expect(config.credential).toEqual({ kind: "certificate", certificatePath: pem });
+  });
+
+  it.each([
+    ["a DER or PFX file", "\u0030\u0082binary", "is not a PEM file with a certificate"],
+    ["a certificate without its key", () => CERTIFICATE.certPem, "holds a certificate but no private key: append the key"],
+    ["a PEM certificate that is damaged", () => "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "holds a certificate that cannot be read"],
+    [
+      "an encrypted key",
+      () => `${CERTIFICATE.certPem}\n-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n`,
+      "holds an encrypted private key",
+    ],
+  ])("should refuse %s as a configuration error naming the file and the fix", (_what, content, message) => {
+    const path = writeFile("bad.pem", typeof content === "string" ? content : content());
+    const problems = problemsOf(["--certificate-path", path], { AUDITFEED_TENANT_ID: TENANT, AUDITFEED_CLIENT_ID: CLIENT });
+    expect(problems).toContain(`--certificate-path names ${path}, which ${message}`);
+    expect(problems).toContain("openssl");
   });
 
   it("should take a federated credential with a user-assigned identity", () => {

@@ -49,6 +49,23 @@ describe("createCredential", () => {
     expect(await tokenAppId(config({ kind: "certificate", certificatePath }))).toBe(CLIENT);
   });
 
+  it.each([
+    ["a host that DNS cannot resolve", "https://login.auditfeed-test.invalid", "DNS cannot resolve login.auditfeed-test.invalid"],
+    ["a refused connection", "https://127.0.0.1:1", "no TCP connection to 127.0.0.1:1 (ECONNREFUSED)"],
+  ])("should report %s as a network error naming the host, not as an authentication error", async (_what, authorityUrl, reason) => {
+    const made = config({ kind: "secret", clientSecret: SECRET }, { authorityUrl });
+    const failure = await createCredential(made)
+      .getToken(SCOPE)
+      .then(
+        () => undefined,
+        (error: unknown) => error as { code?: string; message?: string; retryable?: boolean },
+      );
+    expect(failure?.code).toBe("AF_ERR_NETWORK");
+    expect(failure?.retryable).toBe(true);
+    expect(failure?.message).toContain(`Entra's token endpoint cannot be reached: ${reason}`);
+    expect(failure?.message).toContain("check DNS, the firewall or the proxy");
+  });
+
   it("should get a token with a workload identity token file", async () => {
     const { token, issuer } = authority.identity.issueWorkloadIdentityToken("system:serviceaccount:auditfeed:collector");
     authority.identity.apps[0]?.federatedCredentials.push({
