@@ -24,7 +24,14 @@ const sampleRss = (): void => {
 
 function blob(index: number, recordIds: string[]): BlobCommit {
   const records = recordIds.map((id) => ({ id, creationTime: null }));
-  return { contentType: "Audit.Exchange", contentId: `content-${index}`, contentExpiration: "2999-01-01T00:00:00.000Z", records, outcome: "delivered" };
+  return {
+    contentType: "Audit.Exchange",
+    contentId: `content-${index}`,
+    contentExpiration: "2999-01-01T00:00:00.000Z",
+    keepUntil: "2999-01-01T00:00:00.000Z",
+    records,
+    outcome: "delivered",
+  };
 }
 
 async function benchStore(): Promise<void> {

@@ -3,7 +3,7 @@ import type { Logger } from "../log/logger.ts";
 import type { ContentDescriptor, ContentType } from "../source/content.ts";
 import type { FetchedRecord, ManagementClient } from "../source/management-client.ts";
 import type { ContentTypeCursor, StateStore } from "../state/store.ts";
-import type { Delivery } from "./delivery.ts";
+import { stopsTheCycle, type Delivery } from "./delivery.ts";
 import { prefetchInOrder } from "./prefetch.ts";
 import { ensureSubscriptions } from "./subscriptions.ts";
 import { planWindows, type Window } from "./windows.ts";
@@ -93,13 +93,16 @@ async function* unsized(chunks: AsyncIterable<SizedBatch>): AsyncGenerator<reado
   for await (const chunk of chunks) yield chunk.records;
 }
 
+/** What a cycle uses of the Management API client. */
+export type CycleClient = Pick<ManagementClient, "listSubscriptions" | "startSubscription" | "listContent" | "fetchContent" | "serverNow">;
+
 /**
  * One pass over every configured content type: make sure subscriptions are on, list what the plan covers, and deliver
  * every blob not yet in the ledger, oldest first (nearest to expiry). A content type's cursor only moves up to the
  * earliest blob that is still pending, so a blob that failed stays inside the re-listed range until it is delivered.
  */
 export async function runCycle(
-  deps: { client: ManagementClient; store: StateStore; delivery: Delivery; logger: Logger },
+  deps: { client: CycleClient; store: StateStore; delivery: Delivery; logger: Logger },
   cursors: Partial<Record<ContentType, ContentTypeCursor>>,
   settings: CycleSettings,
   options: CycleOptions = {},
@@ -253,7 +256,7 @@ export async function runCycle(
           contentId: descriptor.contentId,
           error,
         });
-      } else if (isAuditfeedError(error) && (error.code.startsWith("AF_ERR_SINK") || error.code.startsWith("AF_ERR_STATE"))) {
+      } else if (stopsTheCycle(error)) {
         // The sink or the state failed, not this blob: the whole cycle stops.
         throw error;
       } else {

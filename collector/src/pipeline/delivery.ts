@@ -1,8 +1,11 @@
 import type { Logger } from "../log/logger.ts";
 import type { OutboundRecord, Sink, SinkCheckpoint } from "../sinks/sink.ts";
+import { isAuditfeedError } from "../errors.ts";
+import { isSinkError } from "../sinks/sink-error.ts";
 import type { ContentDescriptor, ContentType } from "../source/content.ts";
 import type { FetchedRecord } from "../source/management-client.ts";
 import type { BlobCommit, Commit, RecordRef, StateStore } from "../state/store.ts";
+import { listableUntil } from "./windows.ts";
 
 export interface DeliveryLimits {
   /** A group is flushed and committed once it holds this many records (bounds the work a failure throws away). */
@@ -67,8 +70,10 @@ export class Delivery {
   }
 
   /**
-   * Streams one blob into the sink. If it fails after some of its records were written, the whole uncommitted group
-   * is discarded from the sink before the error propagates, so a retry can write it again without duplicates.
+   * Streams one blob into the sink and marks a sink savepoint after it. If the blob fails after some of its records
+   * were written, only that blob is taken back (the sink rolls back to the savepoint), so the complete blobs before it
+   * in the group are still committed and a retry of the failed blob repeats nothing. A sink failure discards the
+   * whole group instead: the sink is reopened at the last commit before anything is written again.
    * Resolves with how many records were written; they count as delivered only once `commit` returns them.
    */
   async deliverBlob(descriptor: ContentDescriptor, batches: AsyncIterable<readonly FetchedRecord[]>): Promise<number> {
@@ -87,8 +92,10 @@ export class Delivery {
         }
         await this.#sink.write(outbound);
       }
+      await this.#sink.savepoint();
     } catch (error) {
-      if (delivered.length > 0) await this.discard();
+      if (stopsTheCycle(error)) await this.discard();
+      else if (delivered.length > 0) await this.#takeBack(descriptor, delivered);
       throw error;
     }
     this.#blobs.push({ commit: blobCommit(descriptor, "delivered", delivered), duplicates });
@@ -119,7 +126,14 @@ export class Delivery {
       throw error;
     }
     const commit: Commit = cursors === undefined ? { blobs, sinkCheckpoint, at: this.#now() } : { blobs, sinkCheckpoint, cursors, at: this.#now() };
-    await this.#store.commit(commit);
+    try {
+      await this.#store.commit(commit);
+    } catch (error) {
+      // The sink is rolled back to the last commit before the next cycle; a group kept here would then be committed
+      // although its records are gone.
+      await this.discard();
+      throw error;
+    }
     this.#committedCheckpoint = sinkCheckpoint;
     this.#blobs = [];
     this.#ids = new Set();
@@ -143,6 +157,16 @@ export class Delivery {
     if (dropped > 0) this.#logger.info("Discarded an uncommitted delivery group; it will be fetched and written again.", { records: dropped });
   }
 
+  /** Takes back the records of a blob that failed half-way; the rest of the group stays. */
+  async #takeBack(descriptor: ContentDescriptor, records: readonly RecordRef[]): Promise<void> {
+    for (const record of records) this.#ids.delete(record.id);
+    await this.#sink.rollback();
+    this.#logger.debug("Took back the records of a blob that failed half-way; the blobs before it in the group stay.", {
+      contentId: descriptor.contentId,
+      records: records.length,
+    });
+  }
+
   async #fresh(batch: readonly FetchedRecord[]): Promise<FetchedRecord[]> {
     const candidates: FetchedRecord[] = [];
     const inBatch = new Set<string>();
@@ -157,6 +181,16 @@ export class Delivery {
   }
 }
 
+/**
+ * A failure of the sink or the state rather than of a blob: the cycle stops, and the sink is reopened at the last
+ * commit before the next one, so the whole open group must be forgotten (a group kept would be committed over a sink
+ * that no longer holds its records).
+ */
+export function stopsTheCycle(error: unknown): boolean {
+  return isSinkError(error) || (isAuditfeedError(error) && error.code.startsWith("AF_ERR_STATE"));
+}
+
 function blobCommit(descriptor: ContentDescriptor, outcome: BlobCommit["outcome"], records: readonly RecordRef[]): BlobCommit {
-  return { contentType: descriptor.contentType, contentId: descriptor.contentId, contentExpiration: descriptor.contentExpiration, records, outcome };
+  const { contentType, contentId, contentExpiration } = descriptor;
+  return { contentType, contentId, contentExpiration, keepUntil: listableUntil(descriptor), records, outcome };
 }

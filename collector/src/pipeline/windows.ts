@@ -1,3 +1,4 @@
+import type { ContentDescriptor } from "../source/content.ts";
 import type { ContentTypeCursor } from "../state/store.ts";
 
 /** A half-open interval on `contentCreated`: start <= contentCreated < end. */
@@ -11,6 +12,17 @@ export const MAX_WINDOW_MS = 24 * 3_600_000;
 export const LISTING_RETENTION_MS = 7 * 24 * 3_600_000;
 /** Kept clear of the 7-day edge: the service measures it with its own clock, and a request takes time to arrive. */
 export const RETENTION_MARGIN_MS = 15 * 60_000;
+
+/**
+ * Until when the ledger must remember a blob: the last instant the API may list it again. Listing reaches back 7 days
+ * on contentCreated, also for a blob that has already expired (such a blob must be counted as lost once, not every
+ * cycle); a contentExpiration later than that is kept too, in case the service lists a blob as long as it can be fetched.
+ */
+export function listableUntil(descriptor: Pick<ContentDescriptor, "contentCreated" | "contentExpiration">): string {
+  const candidates = [Date.parse(descriptor.contentCreated) + LISTING_RETENTION_MS, Date.parse(descriptor.contentExpiration)].filter(Number.isFinite);
+  // Neither is a date: handing the text on lets the state store refuse it with the blob's id.
+  return candidates.length === 0 ? descriptor.contentExpiration : new Date(Math.max(...candidates)).toISOString();
+}
 
 export interface PlanInput {
   readonly cursor: ContentTypeCursor | undefined;

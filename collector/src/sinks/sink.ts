@@ -26,6 +26,11 @@ export type DeliveryGuarantee = "exactly-once" | "at-least-once";
  * The contract every sink keeps. The collector calls `open` once, then any number of `write`s followed by a `flush`,
  * and commits state only after `flush` resolved: a record is acknowledged when, and only when, the flush that
  * followed its write resolved. A sink never retries on its own; it throws a `SinkError` and the pipeline decides.
+ *
+ * Between two flushes the collector writes several blobs, and marks a `savepoint` after each complete one. When a
+ * blob then fails half-way (its download broke off, its JSON is malformed), `rollback` takes back only that blob's
+ * records, so the complete blobs before it are still flushed and committed (otherwise one bad blob would hold back
+ * every blob of its group, cycle after cycle, until they expire).
  */
 export interface Sink {
   readonly name: string;
@@ -51,7 +56,20 @@ export interface Sink {
    * state restored from before this commit is refused rather than allowed to roll back what the commit delivered.
    */
   committed(checkpoint: SinkCheckpoint | null): Promise<void>;
-  /** Forget what was written since the last successful flush (after a failure, before the pipeline retries). */
+  /**
+   * Everything written so far belongs to complete blobs: a later `rollback` keeps it for the next `flush`.
+   * A sink that sends records before `flush` (a remote one with a full batch) needs nothing here beyond remembering
+   * where its buffer stood.
+   */
+  savepoint(): Promise<void>;
+  /**
+   * Take back what was written since the last `savepoint` (or the last flush, if that came later); what was written
+   * before it stays and is acknowledged by the next `flush`. An `exactly-once` sink drops those records entirely; an
+   * `at-least-once` sink drops what it still holds, and records it already sent are delivered again when the blob
+   * is retried (its `delivery` guarantee says so).
+   */
+  rollback(): Promise<void>;
+  /** Forget what was written since the last successful flush (after a sink or state failure, before the pipeline retries). */
   discard(): Promise<void>;
   close(): Promise<void>;
   /**

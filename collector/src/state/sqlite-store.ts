@@ -6,7 +6,7 @@
  *   no row means null), and `run_stats` (the JSON of the run statistics `auditfeed status` reads; no row: none yet).
  * - `cursors(content_type, origin, listed_through, subscription_started_at)`: one row per content type, ISO 8601 text.
  * - `blobs(content_id, content_type, expires_at, outcome, committed_at)`: the delivered-blob ledger; a row lives
- *   until the blob's `contentExpiration` (`expires_at`, epoch milliseconds), after which the API cannot list it again.
+ *   until the commit's `keepUntil` (`expires_at`, epoch milliseconds), after which the API cannot list the blob again.
  * - `record_ids(id, expires_at)`: the exact dedupe index; a GUID `Id` is a 16-byte BLOB, any other id TEXT
  *   (see record-key.ts); a row lives until `committed at + dedupeHorizonMs`.
  * Both ledgers are WITHOUT ROWID tables with an index on `expires_at` so that `prune` does not scan.
@@ -266,9 +266,9 @@ function prepareStatements(db: DatabaseSync): Statements {
 }
 
 function insertBlob(statements: Statements, blob: BlobCommit, at: number): void {
-  const expiresAt = Date.parse(blob.contentExpiration);
+  const expiresAt = Date.parse(blob.keepUntil);
   if (!Number.isFinite(expiresAt)) {
-    throw new RangeError(`State commit: blob ${blob.contentId} has contentExpiration "${blob.contentExpiration}", which is not an ISO 8601 instant.`);
+    throw new RangeError(`State commit: blob ${blob.contentId} has keepUntil "${blob.keepUntil}", which is not an ISO 8601 instant.`);
   }
   statements.insertBlob.run(blob.contentId, blob.contentType, expiresAt, blob.outcome, at);
 }

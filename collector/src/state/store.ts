@@ -27,8 +27,14 @@ export type BlobRef = Pick<ContentDescriptor, "contentId" | "contentExpiration">
 export interface BlobCommit {
   readonly contentType: ContentType;
   readonly contentId: string;
-  /** Ledger entries are kept until then: a blob can only be listed again while it can still be fetched. */
+  /** ISO 8601, from the listing: a store may partition the ledger by it (lookups carry it too, as `BlobRef`). */
   readonly contentExpiration: string;
+  /**
+   * ISO 8601: the ledger entry is kept until then, the last instant the API may list the blob again: listing goes
+   * back 7 days on contentCreated, also for a blob already expired, and a contentExpiration later than that is kept
+   * too. Pruning at contentExpiration instead made a blob listed as already expired count as lost every cycle.
+   */
+  readonly keepUntil: string;
   /** The records this blob delivered (not the ones skipped as duplicates). */
   readonly records: readonly RecordRef[];
   readonly outcome: "delivered" | "expired";
@@ -117,7 +123,7 @@ export interface StateStore {
    * longer prove it is the only writer (then no later commit succeeds either).
    */
   commit(commit: Commit): Promise<void>;
-  /** Drop ledger entries past their contentExpiration and record ids past the horizon; returns how many went. */
+  /** Drop ledger entries past their `keepUntil` and record ids past the horizon; returns how many went. */
   prune(now: Date): Promise<{ readonly blobs: number; readonly records: number }>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { silentLogger } from "../../../collector/src/log/logger.ts";
 import { Delivery } from "../../../collector/src/pipeline/delivery.ts";
 import { readDeliveredRecords } from "../../../collector/src/sinks/file/delivered-records.ts";
 import { FileSink } from "../../../collector/src/sinks/file/file-sink.ts";
+import { sinkError } from "../../../collector/src/sinks/sink-error.ts";
 import type { ContentDescriptor } from "../../../collector/src/source/content.ts";
 import type { FetchedRecord } from "../../../collector/src/source/management-client.ts";
 import { SqliteStateStore } from "../../../collector/src/state/sqlite-store.ts";
@@ -73,21 +74,35 @@ describe("Delivery", () => {
     expect(await store.committedBlobs(["a", "b", "c", "d"].map(listed))).toEqual(new Set(["a", "b", "c"]));
   });
 
-  it("should discard the whole open group when a blob fails mid-stream, so redoing it repeats nothing", async () => {
+  it("should take back only the blob that fails mid-stream: the blobs before it in the group are committed", async () => {
     await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
     await expect(delivery.deliverBlob(blob("b"), batches(records("3"), new Error("download broke off")))).rejects.toThrow("download broke off");
-    expect(await delivery.commit()).toEqual([]);
-    expect(await store.committedBlobs(["a", "b"].map(listed))).toEqual(new Set());
+    expect((await delivery.commit()).map((committed) => [committed.contentId, committed.records])).toEqual([["a", 2]]);
+    expect(await store.committedBlobs(["a", "b"].map(listed))).toEqual(new Set(["a"]));
 
-    await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
     await delivery.deliverBlob(blob("b"), batches(records("3", "4")));
-    expect((await delivery.commit()).map((committed) => [committed.contentId, committed.records])).toEqual([
-      ["a", 2],
-      ["b", 2],
-    ]);
+    expect((await delivery.commit()).map((committed) => [committed.contentId, committed.records])).toEqual([["b", 2]]);
     const delivered = await readDeliveredRecords(events());
     expect(delivered.lines).toBe(4);
     expect(delivered.ids.size).toBe(4);
+  });
+
+  it("should discard the whole group when the sink fails, so the reopened sink and the next commit agree", async () => {
+    await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
+    const failing = sinkError("file", "disk gone", { retryable: true });
+    await expect(delivery.deliverBlob(blob("b"), batches(records("3"), failing))).rejects.toBe(failing);
+    expect(await delivery.commit()).toEqual([]);
+    expect(await store.committedBlobs(["a", "b"].map(listed))).toEqual(new Set());
+  });
+
+  it("should forget the group when the state commit fails: the sink is rolled back before anything is committed again", async () => {
+    await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
+    const commit = store.commit.bind(store);
+    store.commit = () => Promise.reject(new Error("disk full"));
+    await expect(delivery.commit()).rejects.toThrow("disk full");
+    store.commit = commit;
+    expect(await delivery.commit()).toEqual([]);
+    expect(await store.committedBlobs(["a"].map(listed))).toEqual(new Set());
   });
 
   it("should commit an expired blob to the ledger without records", async () => {

@@ -141,6 +141,56 @@ describe("FileSink", () => {
     expect(delivered()).toEqual(ids(kept, after));
   });
 
+  it("should roll back to the last savepoint only, keeping the complete blobs before it for the flush", async () => {
+    const sink = await opened(null);
+    const first = records("good-1", 3);
+    const second = records("good-2", 2);
+    await sink.write(first);
+    await sink.savepoint();
+    await sink.write(second);
+    await sink.savepoint();
+    await sink.write(records("bad", 4));
+    await sink.rollback();
+    const after = records("good-3", 1);
+    await sink.write(after);
+    await sink.savepoint();
+    await sink.flush();
+    expect(delivered()).toEqual(ids(first, second, after));
+  });
+
+  it("should roll back bytes already spilled to disk past the savepoint, whether or not its lines were spilled too", async () => {
+    const sink = await opened(null);
+    const kept = records("kept", 3);
+    await sink.write(kept);
+    await sink.savepoint();
+    // About 1.2 MB: more than the sink keeps in memory, so part of it (and the kept lines) is already in the file.
+    await sink.write(records("bad", 30, 40_000));
+    await sink.rollback();
+    await sink.flush();
+    expect(delivered()).toEqual(ids(kept));
+    const spilledFirst = records("spilled", 30, 40_000);
+    await sink.write(spilledFirst);
+    await sink.savepoint();
+    await sink.write(records("bad-2", 30, 40_000));
+    await sink.rollback();
+    const last = records("last", 1);
+    await sink.write(last);
+    await sink.flush();
+    expect(delivered()).toEqual(ids(kept, spilledFirst, last));
+  });
+
+  it("should roll back to the last flush when no savepoint was marked after it", async () => {
+    const sink = await opened(null);
+    const kept = records("a", 2);
+    await sink.write(kept);
+    await sink.savepoint();
+    await sink.flush();
+    await sink.write(records("bad", 2));
+    await sink.rollback();
+    await sink.flush();
+    expect(delivered()).toEqual(ids(kept));
+  });
+
   it("should undo a rotation on discard", async () => {
     const sink = await opened(null, 10);
     const kept = records("a", 1);

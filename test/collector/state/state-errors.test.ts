@@ -38,7 +38,16 @@ async function stateWithHistory(path: string): Promise<void> {
   const writer = store(path);
   await writer.open();
   await writer.commit({
-    blobs: [{ contentType: "Audit.General", contentId: "b1", contentExpiration: "2999-01-01T00:00:00.000Z", records: IDS, outcome: "delivered" }],
+    blobs: [
+      {
+        contentType: "Audit.General",
+        contentId: "b1",
+        contentExpiration: "2999-01-01T00:00:00.000Z",
+        keepUntil: "2999-01-01T00:00:00.000Z",
+        records: IDS,
+        outcome: "delivered",
+      },
+    ],
     sinkCheckpoint: { segment: 1, offset: 0 },
     at: new Date(),
   });

@@ -33,8 +33,8 @@ const ref = (id: string, creationTime: string | null = CREATED): RecordRef => ({
 const refs = (...ids: string[]): RecordRef[] => ids.map((id) => ref(id));
 const blobRefs = (...contentIds: string[]): BlobRef[] => contentIds.map((contentId) => ({ contentId, contentExpiration: FUTURE }));
 
-function blob(contentId: string, recordIds: string[], contentExpiration = FUTURE): BlobCommit {
-  return { contentType: "Audit.Exchange", contentId, contentExpiration, records: refs(...recordIds), outcome: "delivered" };
+function blob(contentId: string, recordIds: string[], keepUntil = FUTURE, contentExpiration = keepUntil): BlobCommit {
+  return { contentType: "Audit.Exchange", contentId, contentExpiration, keepUntil, records: refs(...recordIds), outcome: "delivered" };
 }
 
 interface Kind {
@@ -135,7 +135,10 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     const first = store();
     await first.open();
     const records = [ref(GUID_A, "2024-05-01T10:15:00"), ref(GUID_B, "2024-05-03T23:59:59.123Z"), ref("no-time", null), ref("odd-time", "yesterday")];
-    await first.commit({ blobs: [{ contentType: "DLP.All", contentId: "c1", contentExpiration: FUTURE, records, outcome: "delivered" }], at: new Date() });
+    await first.commit({
+      blobs: [{ contentType: "DLP.All", contentId: "c1", contentExpiration: FUTURE, keepUntil: FUTURE, records, outcome: "delivered" }],
+      at: new Date(),
+    });
     await first.close();
     const second = store();
     await second.open();
@@ -152,7 +155,7 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
       sinkCheckpoint: { segment: 1, offset: 99 },
       at: new Date(),
     });
-    await expect(failing).rejects.toThrow(/blob c2 has contentExpiration "not a date"/);
+    await expect(failing).rejects.toThrow(/blob c2 has keepUntil "not a date"/);
     expect(await first.committedBlobs(blobRefs("c1", "c2"))).toEqual(new Set());
     expect(await first.deliveredRecords(refs(GUID_A, GUID_B))).toEqual(new Set());
     await first.close();
@@ -227,6 +230,22 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     const second = store({ now: () => new Date(at.getTime() + HOUR) });
     await second.open();
     expect(await second.committedBlobs(listed)).toEqual(new Set(["later"]));
+  });
+
+  it("issue 7 item 4: should keep a ledger entry until its keepUntil, past its contentExpiration, and find it by the latter", async () => {
+    const at = new Date("2024-05-01T00:00:00.000Z");
+    const first = store({ now: () => at });
+    await first.open();
+    // Listed when already expired: the API lists it for 7 days after contentCreated, so the ledger must remember it.
+    await first.commit({ blobs: [{ ...blob("expired", [], "2024-05-07T23:00:00.000Z", "2024-04-30T23:00:00.000Z"), outcome: "expired" }], at });
+    const listed = [{ contentId: "expired", contentExpiration: "2024-04-30T23:00:00.000Z" }];
+    expect(await first.prune(new Date("2024-05-02T00:00:00.000Z"))).toMatchObject({ blobs: 0 });
+    await first.close();
+    const second = store({ now: () => at });
+    await second.open();
+    expect(await second.committedBlobs(listed)).toEqual(new Set(["expired"]));
+    expect(await second.prune(new Date("2024-05-07T23:00:00.000Z"))).toMatchObject({ blobs: 1 });
+    expect(await second.committedBlobs(listed)).toEqual(new Set());
   });
 
   it("should refuse a second store while the first holds the state, and open once it closed", async () => {

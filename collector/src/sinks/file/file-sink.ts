@@ -35,6 +35,8 @@ export class FileSink implements Sink {
   #next: FilePosition = { segment: 1, offset: 0 };
   #pending: string[] = [];
   #pendingBytes = 0;
+  /** The last savepoint since the last flush: the spilled position then, and how much of `#pending` it covered. */
+  #savepoint: { readonly position: FilePosition; readonly lines: number; readonly bytes: number } | undefined;
   /** After a discard or a failed write, the file may hold bytes past `#next.offset` that must be cut off, not kept. */
   #tailMayHoldDiscarded = false;
   /** False from the creation of a segment until a flush has made its directory entry durable. */
@@ -64,6 +66,7 @@ export class FileSink implements Sink {
     this.#next = position;
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#savepoint = undefined;
     this.#tailMayHoldDiscarded = false;
     this.#directorySynced = true;
   }
@@ -103,6 +106,7 @@ export class FileSink implements Sink {
     await this.#io("record the flush in the folder's marker", () => writeMarker(this.#directory, next, true));
     this.#marker = next;
     this.#flushed = this.#next;
+    this.#savepoint = undefined;
     return checkpointOf(this.#next, next.sink, next.flushed.sequence);
   }
 
@@ -121,11 +125,39 @@ export class FileSink implements Sink {
     this.#marker = next;
   }
 
+  savepoint(): Promise<void> {
+    this.#opened();
+    this.#savepoint = { position: this.#next, lines: this.#pending.length, bytes: this.#pendingBytes };
+    return Promise.resolve();
+  }
+
+  /**
+   * Back to the last savepoint, exactly: lines still in memory are dropped; if a spill wrote past the savepoint since,
+   * the segment is cut back to it by the next write or flush (or by `open` after a crash, which goes further back, to
+   * the commit).
+   */
+  rollback(): Promise<void> {
+    const flushed = this.#opened();
+    const mark = this.#savepoint ?? { position: flushed, lines: 0, bytes: 0 };
+    if (samePosition(this.#next, mark.position)) {
+      this.#pending.length = mark.lines;
+      this.#pendingBytes = mark.bytes;
+    } else {
+      // A spill wrote the savepoint's pending lines first, so the savepoint ends that many bytes after its position.
+      this.#next = { segment: mark.position.segment, offset: mark.position.offset + mark.bytes };
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      this.#tailMayHoldDiscarded = true;
+    }
+    return Promise.resolve();
+  }
+
   /** Forgets unflushed records. The bytes already spilled are cut off by the next write (or by `open` after a crash). */
   discard(): Promise<void> {
     const flushed = this.#opened();
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#savepoint = undefined;
     if (!samePosition(this.#next, flushed)) this.#tailMayHoldDiscarded = true;
     this.#next = flushed;
     return Promise.resolve();
@@ -137,6 +169,7 @@ export class FileSink implements Sink {
     this.#marker = undefined;
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#savepoint = undefined;
     return Promise.resolve();
   }
 

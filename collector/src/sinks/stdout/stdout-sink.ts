@@ -60,6 +60,19 @@ export class StdoutSink implements Sink {
     return Promise.resolve();
   }
 
+  /** Nothing to remember: every line is handed to the stream as it is written. */
+  savepoint(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Lines cannot be taken back: the records of a blob that failed half-way were written, and are written again when
+   * the blob is retried (at least once). The complete blobs before it are not repeated: they are committed.
+   */
+  rollback(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Nothing written can be taken back; the collector's retry re-sends the group (at least once). */
   discard(): Promise<void> {
     return Promise.resolve();

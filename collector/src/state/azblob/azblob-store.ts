@@ -129,7 +129,7 @@ export class AzureBlobStateStore implements StateStore {
     const found = new Set<string>();
     for (const [name, group] of byPartition) {
       const entries = partitions.get(name)?.entries;
-      // Ledger entries count until pruned, as in the SQLite store: the API stops listing a blob at its expiration.
+      // Ledger entries count until pruned, as in the SQLite store: at their keepUntil, when the API stops listing the blob.
       for (const blob of group) if (entries?.has(blobKey(blob.contentId))) found.add(blob.contentId);
     }
     return found;
@@ -304,9 +304,10 @@ export class AzureBlobStateStore implements StateStore {
     };
     const recordsExpireAt = at + this.#options.dedupeHorizonMs;
     for (const blob of commit.blobs) {
-      const expiresAt = Date.parse(blob.contentExpiration);
+      // Found by its contentExpiration (what a lookup knows), kept until keepUntil (while the API may list it again).
+      const expiresAt = Date.parse(blob.keepUntil);
       if (!Number.isFinite(expiresAt)) {
-        throw new RangeError(`State commit: blob ${blob.contentId} has contentExpiration "${blob.contentExpiration}", which is not an ISO 8601 instant.`);
+        throw new RangeError(`State commit: blob ${blob.contentId} has keepUntil "${blob.keepUntil}", which is not an ISO 8601 instant.`);
       }
       add(blobPartition(blob.contentExpiration), expiresAt, blobKey(blob.contentId));
       for (const record of blob.records) add(recordPartition(record.creationTime), recordsExpireAt, recordKey(record.id));
