@@ -1,8 +1,12 @@
 import { isAuditfeedError } from "../../collector/src/errors.ts";
 
-/** Exit codes of `once` and `backfill` (what the Container Apps Job reports as the execution's outcome). */
+/**
+ * Exit codes of `once` and `backfill` (what the Container Apps Job reports as the execution's outcome), documented in
+ * the README's table. When several apply, the first of `failed`, `lost`, `partial` wins (see `exitCodeOf`): a loss is
+ * reported by one run only, so it must not hide behind a failure that the next run reports again anyway.
+ */
 export const EXIT = {
-  /** Every content type was collected. */
+  /** Every content type was collected and nothing was lost. */
   ok: 0,
   /** Some content types or blobs failed and stay pending; the rest was delivered and committed. */
   partial: 1,
@@ -12,6 +16,8 @@ export const EXIT = {
   failed: 3,
   /** Another run holds the state (its Blob lease or the SQLite file lock); this run fetched and delivered nothing. */
   held: 4,
+  /** Records were lost this run: blobs expired before they could be fetched, or an interval fell out of the API's 7 days. */
+  lost: 5,
 } as const;
 
 /**

@@ -9,6 +9,7 @@ interface LogLine {
   readonly level: string;
   readonly msg: string;
   readonly contentType?: string;
+  readonly blobs?: number;
   readonly error?: { readonly code?: string; readonly message?: string };
 }
 
@@ -60,6 +61,9 @@ describe("auditfeed once against a misconfigured tenant", () => {
       expect(line.error?.code).toBe("AF_ERR_AUDIT_DISABLED");
       expect(line.error?.message).toContain("Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true");
     }
+    // Issue 7 item 10: nothing is collected until someone turns it on, so it is an error, not a warning.
+    const skipped = logs.filter((line) => line.msg.startsWith("Skipping the content type"));
+    expect(skipped.map((line) => line.level)).toEqual(["error", "error", "error", "error", "error"]);
   });
 
   it("should report a wrong client secret with Entra's code, never echoing the secret (exit 3)", async () => {
@@ -103,6 +107,34 @@ describe("a new subscription whose first content appears an hour later", () => {
       expect(delivered.ids.size).toBe(truth.count);
       expect(delivered.lines).toBe(truth.count);
       expect([...truth.ids].filter((id) => !delivered.ids.has(id))).toEqual([]);
+    } finally {
+      await emulator.close();
+      await directory.remove();
+    }
+  });
+});
+
+describe("blobs listed after their expiry", () => {
+  it("issue 7 items 4 and 10: should exit 5 in the run that lost them, log each lost blob once, and exit 0 in the next", async () => {
+    const directory = await temporaryDirectory();
+    const emulator = await startEmulator({
+      seed: 6,
+      freezeClock: true,
+      now: new Date("2026-11-20T12:00:00Z"),
+      tenants: [{ ...demoTenant(), historyHours: 2, faults: { expiredBlobRate: 0.2 } }],
+    });
+    try {
+      const env = collectorEnvironment(emulator, directory.path, { AUDITFEED_LOOKBACK: "1h" });
+      const runs: Array<{ code: number | null; logs: LogLine[] }> = [];
+      for (let run = 0; run < 3; run++) {
+        const cli = runCli(["once"], env);
+        runs.push({ code: (await cli.exit).code, logs: parseLogs(cli.stderr()) });
+      }
+      expect(runs.map((run) => run.code)).toEqual([5, 0, 0]);
+      const lost = (run: { logs: LogLine[] }): number =>
+        run.logs.filter((line) => line.level === "error" && line.msg.startsWith("Blobs expired")).reduce((sum, line) => sum + (line.blobs ?? 0), 0);
+      expect(lost(runs[0] as { logs: LogLine[] })).toBeGreaterThan(0);
+      expect(runs.slice(1).map(lost)).toEqual([0, 0]);
     } finally {
       await emulator.close();
       await directory.remove();

@@ -81,6 +81,11 @@ function describe(error: unknown): { code: string; message: string } {
   return { code: "AF_ERR_UNEXPECTED", message: error instanceof Error ? error.message : String(error) };
 }
 
+/** A failure that repeats until someone changes something (a permission, audit logging, the configuration). */
+function needsSomeoneToAct(error: unknown): boolean {
+  return isAuditfeedError(error) && !error.retryable;
+}
+
 async function* sized(batches: AsyncIterable<readonly FetchedRecord[]>): AsyncGenerator<SizedBatch> {
   for await (const records of batches) {
     let bytes = 0;
@@ -139,7 +144,9 @@ export async function runCycle(
     if (!state?.ready) {
       const error = state?.error === undefined ? { code: "AF_ERR_SUBSCRIPTION_PENDING", message: state?.reason ?? "no subscription" } : describe(state.error);
       report(contentType).error = error;
-      log.warn("Skipping the content type this cycle.", { reason: state?.reason, error });
+      // Audit logging off, a missing permission: nothing is collected until someone acts, which is an error.
+      if (needsSomeoneToAct(state?.error)) log.error("Skipping the content type this cycle.", { reason: state?.reason, error });
+      else log.warn("Skipping the content type this cycle.", { reason: state?.reason, error });
       continue;
     }
     const now = client.serverNow();
@@ -185,7 +192,8 @@ export async function runCycle(
       if (stopped()) return stoppedEarly();
       if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_STATE")) throw error;
       report(contentType).error = describe(error);
-      log.warn("Listing content failed; the content type is retried next cycle.", { error });
+      if (needsSomeoneToAct(error)) log.error("Listing content failed; the content type is retried next cycle.", { error });
+      else log.warn("Listing content failed; the content type is retried next cycle.", { error });
       cursors[contentType] = cursor;
     }
   }
