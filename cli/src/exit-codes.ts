@@ -2,8 +2,9 @@ import { isAuditfeedError } from "../../collector/src/errors.ts";
 
 /**
  * Exit codes of `once` and `backfill` (what the Container Apps Job reports as the execution's outcome), documented in
- * the README's table. When several apply, the first of `failed`, `lost`, `partial` wins (see `exitCodeOf`): a loss is
- * reported by one run only, so it must not hide behind a failure that the next run reports again anyway.
+ * the README's table. When several apply, the first of `failed`, `lost`, `partial`, `quarantined` wins (see
+ * `exitCodeOf`): a loss is reported by one run only, so it must not hide behind a failure that the next run reports
+ * again anyway; and a known quarantined blob must not hide a new failure.
  */
 export const EXIT = {
   /** Every content type was collected and nothing was lost. */
@@ -18,6 +19,8 @@ export const EXIT = {
   held: 4,
   /** Records were lost this run: blobs expired before they could be fetched, or an interval fell out of the API's 7 days. */
   lost: 5,
+  /** Everything else was collected, but quarantined blobs remain: known failures, already reported, not retried. */
+  quarantined: 6,
 } as const;
 
 /**

@@ -18,3 +18,9 @@ export class AuditfeedError extends Error {
 export function isAuditfeedError(error: unknown): error is AuditfeedError {
   return error instanceof Error && error.name === "AuditfeedError";
 }
+
+/** The stable code and sentence of any error, for reports and state (an error auditfeed did not expect is `AF_ERR_UNEXPECTED`). */
+export function describeError(error: unknown): { code: string; message: string } {
+  if (isAuditfeedError(error)) return { code: error.code, message: error.message };
+  return { code: "AF_ERR_UNEXPECTED", message: error instanceof Error ? error.message : String(error) };
+}

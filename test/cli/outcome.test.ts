@@ -11,6 +11,8 @@ const clean = (contentType: ContentTypeReport["contentType"]): ContentTypeReport
   duplicates: 0,
   expired: 0,
   failed: 0,
+  pending: 0,
+  quarantined: 0,
 });
 const report = (exchange: Partial<ContentTypeReport>, interrupted = false): CycleReport => ({
   contentTypes: [{ ...clean("Audit.Exchange"), ...exchange }, clean("Audit.General")],
@@ -29,6 +31,9 @@ describe("exit code of a cycle", () => {
     ["issue 7 item 10: blobs expired before they could be fetched", report({ expired: 2 }), EXIT.lost],
     ["an interval fell out of the 7 days", report({ gap }), EXIT.lost],
     ["a loss and a failure in the same run: the loss, which no later run reports", report({ expired: 1, failed: 1 }), EXIT.lost],
+    ["issue 7 item 7: only known quarantined blobs remain", report({ quarantined: 2 }), EXIT.quarantined],
+    ["a blob quarantined in this run (a new failure)", report({ failed: 1, quarantined: 1 }), EXIT.partial],
+    ["a quarantined blob and a loss", report({ quarantined: 1, expired: 1 }), EXIT.lost],
   ])("should exit as the table says when %s", (_case, cycle, code) => {
     expect(exitCodeOf(cycle)).toBe(code);
   });

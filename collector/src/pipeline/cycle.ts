@@ -1,9 +1,10 @@
-import { isAuditfeedError } from "../errors.ts";
+import { describeError, isAuditfeedError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ContentDescriptor, ContentType } from "../source/content.ts";
 import type { FetchedRecord, ManagementClient } from "../source/management-client.ts";
-import type { ContentTypeCursor, StateStore } from "../state/store.ts";
+import type { ContentTypeCursor, FailedBlob, StateStore } from "../state/store.ts";
 import { stopsTheCycle, type Delivery } from "./delivery.ts";
+import { QUARANTINE_AFTER_FAILURES, quarantineSummary, recordFailure } from "./failed-blobs.ts";
 import { prefetchInOrder } from "./prefetch.ts";
 import { ensureSubscriptions } from "./subscriptions.ts";
 import { planWindows, type Window } from "./windows.ts";
@@ -44,12 +45,14 @@ export interface ContentTypeReport {
   records: number;
   duplicates: number;
   expired: number;
-  /** Blobs that failed and stay pending for the next cycle. */
+  /** Blobs that failed in this cycle and stay pending for the next (a blob quarantined now counts here too). */
   failed: number;
   /** Blobs listed and not delivered when the cycle ended: the failed ones and those a stop left unreached. */
   pending: number;
   /** Newest `contentCreated` among the blobs delivered now. */
   newestDelivered?: string;
+  /** Known quarantined blobs at the end of the cycle: they failed the same way too often and are no longer fetched. */
+  quarantined: number;
   error?: { readonly code: string; readonly message: string };
   /** The last blob failure of the cycle (the content type as a whole may still have succeeded). */
   blobError?: { readonly code: string; readonly message: string };
@@ -76,11 +79,6 @@ interface SizedBatch {
   readonly bytes: number;
 }
 
-function describe(error: unknown): { code: string; message: string } {
-  if (isAuditfeedError(error)) return { code: error.code, message: error.message };
-  return { code: "AF_ERR_UNEXPECTED", message: error instanceof Error ? error.message : String(error) };
-}
-
 /** A failure that repeats until someone changes something (a permission, audit logging, the configuration). */
 function needsSomeoneToAct(error: unknown): boolean {
   return isAuditfeedError(error) && !error.retryable;
@@ -103,8 +101,10 @@ export type CycleClient = Pick<ManagementClient, "listSubscriptions" | "startSub
 
 /**
  * One pass over every configured content type: make sure subscriptions are on, list what the plan covers, and deliver
- * every blob not yet in the ledger, oldest first (nearest to expiry). A content type's cursor only moves up to the
- * earliest blob that is still pending, so a blob that failed stays inside the re-listed range until it is delivered.
+ * every blob not yet in the ledger, and every failed blob the state remembers, oldest first (nearest to expiry). A
+ * blob that fails is remembered with its failure count and retried every cycle until it is delivered, expires (lost,
+ * reported once) or fails the same way often enough to be quarantined (reported every cycle). A content type's cursor
+ * only moves up to the earliest listed blob not attempted yet (a stop), so nothing listed is skipped.
  */
 export async function runCycle(
   deps: { client: CycleClient; store: StateStore; delivery: Delivery; logger: Logger },
@@ -116,7 +116,7 @@ export async function runCycle(
   const reports = new Map<ContentType, ContentTypeReport>(
     settings.contentTypes.map((contentType) => [
       contentType,
-      { contentType, listed: 0, blobs: 0, records: 0, duplicates: 0, expired: 0, failed: 0, pending: 0 },
+      { contentType, listed: 0, blobs: 0, records: 0, duplicates: 0, expired: 0, failed: 0, pending: 0, quarantined: 0 },
     ]),
   );
   const report = (contentType: ContentType): ContentTypeReport => reports.get(contentType) as ContentTypeReport;
@@ -128,6 +128,7 @@ export async function runCycle(
     return { contentTypes: [...reports.values()], interrupted: true };
   };
 
+  const remembered = new Map((await store.failedBlobs()).map((entry) => [entry.descriptor.contentId, entry]));
   let subscriptions;
   try {
     subscriptions = await ensureSubscriptions(client, settings.contentTypes, cursors, () => client.serverNow(), logger, stop);
@@ -142,7 +143,8 @@ export async function runCycle(
     const state = subscriptions.get(contentType);
     const log = logger.child({ contentType });
     if (!state?.ready) {
-      const error = state?.error === undefined ? { code: "AF_ERR_SUBSCRIPTION_PENDING", message: state?.reason ?? "no subscription" } : describe(state.error);
+      const error =
+        state?.error === undefined ? { code: "AF_ERR_SUBSCRIPTION_PENDING", message: state?.reason ?? "no subscription" } : describeError(state.error);
       report(contentType).error = error;
       // Audit logging off, a missing permission: nothing is collected until someone acts, which is an error.
       if (needsSomeoneToAct(state?.error)) log.error("Skipping the content type this cycle.", { reason: state?.reason, error });
@@ -187,11 +189,13 @@ export async function runCycle(
       const end = plan.windows.at(-1)?.end ?? now;
       const first = plan.windows[0];
       if (first) report(contentType).range = { start: first.start, end };
-      listed.push({ contentType, cursor, end, pending: all.filter((descriptor) => !committed.has(descriptor.contentId)) });
+      // Blobs remembered as failed are taken from the state below, not from the listing, so they count once.
+      const pending = all.filter((descriptor) => !committed.has(descriptor.contentId) && !remembered.has(descriptor.contentId));
+      listed.push({ contentType, cursor, end, pending });
     } catch (error) {
       if (stopped()) return stoppedEarly();
       if (isAuditfeedError(error) && error.code.startsWith("AF_ERR_STATE")) throw error;
-      report(contentType).error = describe(error);
+      report(contentType).error = describeError(error);
       if (needsSomeoneToAct(error)) log.error("Listing content failed; the content type is retried next cycle.", { error });
       else log.warn("Listing content failed; the content type is retried next cycle.", { error });
       cursors[contentType] = cursor;
@@ -202,27 +206,43 @@ export async function runCycle(
   // is killed after some commits is planned again from a later origin (now - look-back), and the records between the
   // first origin and the new one that were not yet delivered are silently skipped.
   if (Object.keys(firstCursors).length > 0) {
-    await delivery.commit(firstCursors);
+    await delivery.commit({ cursors: firstCursors });
     Object.assign(cursors, firstCursors);
   }
 
+  // Blobs that failed before are retried from the state, whether or not they were listed again, for the content types
+  // whose listing worked (the others would only fail the same way); quarantined ones are only reported.
   const now = client.serverNow();
   const queue: ContentDescriptor[] = [];
-  for (const { contentType, pending } of listed) {
-    let expired = 0;
-    for (const descriptor of pending) {
-      if (new Date(descriptor.contentExpiration) <= now) {
-        delivery.markExpired(descriptor);
-        expired++;
-      } else queue.push(descriptor);
+  const lostBy = new Map<ContentType, string[]>();
+  const take = (descriptor: ContentDescriptor): void => {
+    if (new Date(descriptor.contentExpiration) > now) {
+      queue.push(descriptor);
+      return;
     }
-    if (expired > 0) logger.error("Blobs expired before they could be fetched; their records are lost to this collector.", { contentType, blobs: expired });
+    delivery.markExpired(descriptor);
+    lostBy.set(descriptor.contentType, [...(lostBy.get(descriptor.contentType) ?? []), descriptor.contentId]);
+  };
+  for (const { pending } of listed) pending.forEach(take);
+  const listedTypes = new Set(listed.map((entry) => entry.contentType));
+  const quarantined: FailedBlob[] = [];
+  for (const entry of remembered.values()) {
+    if (entry.quarantinedAt !== null) quarantined.push(entry);
+    else if (listedTypes.has(entry.descriptor.contentType)) take(entry.descriptor);
+  }
+  for (const [contentType, contentIds] of lostBy) {
+    logger.error("Blobs expired before they could be fetched; their records are lost to this collector.", {
+      contentType,
+      blobs: contentIds.length,
+      contentIds: contentIds.slice(0, 10),
+    });
   }
   queue.sort((a, b) => a.contentCreated.localeCompare(b.contentCreated) || a.contentId.localeCompare(b.contentId));
 
   // Reports count what a commit made durable: a group discarded after a failure is redone, not counted twice.
   const committed = new Set<string>();
   const createdOf = new Map(queue.map((descriptor) => [descriptor.contentId, descriptor.contentCreated]));
+  const failed: FailedBlob[] = [];
   const progress = { blobsPlanned: queue.length, blobsDone: 0, records: 0 };
   const commitGroup = async (): Promise<void> => {
     for (const blob of await delivery.commit()) {
@@ -249,6 +269,7 @@ export async function runCycle(
       interrupted = true;
       break;
     }
+    const fields = { contentType: descriptor.contentType, contentId: descriptor.contentId };
     try {
       progress.records += await delivery.deliverBlob(descriptor, unsized(chunks));
     } catch (error) {
@@ -259,22 +280,24 @@ export async function runCycle(
       }
       if (isAuditfeedError(error) && error.code === "AF_ERR_CONTENT_GONE") {
         delivery.markExpired(descriptor);
-        logger.error("A listed blob could not be fetched any more; its records are lost to this collector.", {
-          contentType: descriptor.contentType,
-          contentId: descriptor.contentId,
-          error,
-        });
+        logger.error("A listed blob could not be fetched any more; its records are lost to this collector.", { ...fields, error });
       } else if (stopsTheCycle(error)) {
         // The sink or the state failed, not this blob: the whole cycle stops.
         throw error;
       } else {
+        const entry = recordFailure(remembered.get(descriptor.contentId), descriptor, error, now);
+        failed.push(entry);
         report(descriptor.contentType).failed++;
-        report(descriptor.contentType).blobError = describe(error);
-        logger.warn("Fetching a blob failed; it stays pending and is retried next cycle.", {
-          contentType: descriptor.contentType,
-          contentId: descriptor.contentId,
-          error,
-        });
+        report(descriptor.contentType).blobError = describeError(error);
+        if (entry.quarantinedAt === null) {
+          logger.warn("Fetching a blob failed; it stays pending and is retried next cycle.", { ...fields, failures: entry.failures, error });
+        } else {
+          quarantined.push(entry);
+          logger.error(
+            `A blob failed the same way ${entry.failures} times and is quarantined: it is not fetched again, and its records are not delivered. Recover them with Purview audit search, or fix the cause and start over with a new state location.`,
+            { ...fields, failures: entry.failures, error },
+          );
+        }
       }
     }
     progress.blobsDone++;
@@ -283,12 +306,18 @@ export async function runCycle(
   }
   await commitGroup();
 
-  // Cursors move only as far as every blob before them is committed; one final commit records them.
+  // Cursors move up to the first blob not attempted (left by a stop): a failed blob is remembered in the state
+  // instead, so it never holds a cursor back (which could push it past the API's 7 days). One final commit records them.
+  const attempted = new Set([...committed, ...failed.map((entry) => entry.descriptor.contentId)]);
   const advanced: Partial<Record<ContentType, ContentTypeCursor>> = {};
   for (const { contentType, cursor, end, pending } of listed) {
     const left = pending.filter((descriptor) => !committed.has(descriptor.contentId));
-    report(contentType).pending = left.length;
-    const stuck = left.map((descriptor) => descriptor.contentCreated).sort()[0];
+    const retried = failed.filter((entry) => entry.descriptor.contentType === contentType && !pending.includes(entry.descriptor));
+    report(contentType).pending = left.length + retried.length;
+    const stuck = left
+      .filter((descriptor) => !attempted.has(descriptor.contentId))
+      .map((descriptor) => descriptor.contentCreated)
+      .sort()[0];
     const through = stuck !== undefined && new Date(stuck) < end ? new Date(stuck) : end;
     const next: ContentTypeCursor = { ...cursor, listedThrough: through.toISOString() };
     advanced[contentType] = next;
@@ -297,9 +326,21 @@ export async function runCycle(
   for (const contentType of settings.contentTypes) {
     if (!(contentType in advanced) && cursors[contentType]) advanced[contentType] = cursors[contentType];
   }
-  await delivery.commit(advanced);
+  await delivery.commit({ cursors: advanced, failed });
   await store.prune(now);
   if (interrupted) logStop(logger, stop, "the blobs delivered completely are committed; the rest stays pending for the next run");
+
+  const stillQuarantined = quarantined.filter((entry) => Date.parse(entry.keepUntil) > now.getTime());
+  if (stillQuarantined.length > 0) {
+    for (const entry of stillQuarantined) {
+      const entryReport = reports.get(entry.descriptor.contentType);
+      if (entryReport !== undefined) entryReport.quarantined++;
+    }
+    logger.error(
+      `${stillQuarantined.length} blob(s) are quarantined: each failed the same way ${QUARANTINE_AFTER_FAILURES} times, is not fetched again, and its records are not delivered. They stay listed here until the API stops listing them.`,
+      { quarantined: stillQuarantined.length, byContentType: quarantineSummary(stillQuarantined) },
+    );
+  }
   return { contentTypes: [...reports.values()], interrupted };
 }
 

@@ -112,11 +112,11 @@ export class Delivery {
     return this.#ids.size >= this.#limits.maxGroupRecords || (this.#blobs.length > 0 && Date.now() - this.#openedAt >= this.#limits.maxGroupMs);
   }
 
-  /** Flush the sink and commit the group (and any cursors) in one atomic state step; returns the blobs committed. */
-  async commit(cursors?: Commit["cursors"]): Promise<CommittedBlob[]> {
+  /** Flush the sink and commit the group (and any cursors and failed blobs) in one atomic state step; returns the blobs committed. */
+  async commit(extra: Pick<Commit, "cursors" | "failed"> = {}): Promise<CommittedBlob[]> {
     const group = this.#blobs;
     const records = this.#ids.size;
-    if (group.length === 0 && records === 0 && cursors === undefined) return [];
+    if (group.length === 0 && records === 0 && extra.cursors === undefined && extra.failed === undefined) return [];
     const blobs = group.map((entry) => entry.commit);
     let sinkCheckpoint;
     try {
@@ -125,7 +125,7 @@ export class Delivery {
       await this.discard();
       throw error;
     }
-    const commit: Commit = cursors === undefined ? { blobs, sinkCheckpoint, at: this.#now() } : { blobs, sinkCheckpoint, cursors, at: this.#now() };
+    const commit: Commit = { ...extra, blobs, sinkCheckpoint, at: this.#now() };
     try {
       await this.#store.commit(commit);
     } catch (error) {

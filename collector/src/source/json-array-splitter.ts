@@ -5,6 +5,8 @@
  * Works on bytes, not text: every byte it inspects is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte
  * character, so a chunk boundary inside a character is harmless.
  */
+import { isUtf8 } from "node:buffer";
+
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
@@ -151,10 +153,12 @@ export class JsonArraySplitter {
 
   #finish(chunk: Uint8Array, start: number, end: number): string {
     const tail = chunk.subarray(start, end);
-    const text =
-      this.#parts.length === 0
-        ? Buffer.from(tail.buffer, tail.byteOffset, tail.length).toString("utf8")
-        : Buffer.concat([...this.#parts, tail]).toString("utf8");
+    const bytes = this.#parts.length === 0 ? Buffer.from(tail.buffer, tail.byteOffset, tail.length) : Buffer.concat([...this.#parts, tail]);
+    // Decoding would silently turn invalid bytes into U+FFFD: the SIEM would get a record Microsoft never sent.
+    if (!isUtf8(bytes)) {
+      throw new SyntaxError(`A JSON array element (ending at byte ${this.#offset + end}) is not valid UTF-8, which JSON requires.`);
+    }
+    const text = bytes.toString("utf8");
     this.#parts = [];
     this.#partBytes = 0;
     this.#position = "after-element";

@@ -131,11 +131,19 @@ export class ManagementClient {
     } catch (error) {
       if (isAuditfeedError(error)) throw error;
       if (signal?.aborted) throw signal.reason;
-      const reason = error instanceof SyntaxError ? `its JSON is malformed: ${error.message}` : `the download broke off (${(error as Error).message})`;
-      throw new AuditfeedError("AF_ERR_TRANSIENT", `Blob ${descriptor.contentId} could not be read after ${delivered} records: ${reason}. Fetch it again.`, {
-        retryable: true,
-        cause: error,
-      });
+      // Its own code, because a blob that stays malformed is quarantined, while a broken download is only retried.
+      if (error instanceof SyntaxError) {
+        throw new AuditfeedError(
+          "AF_ERR_BLOB_MALFORMED",
+          `Blob ${descriptor.contentId} is malformed after ${delivered} records: ${error.message} It is fetched again next cycle, and quarantined if it stays malformed.`,
+          { retryable: true, cause: error },
+        );
+      }
+      throw new AuditfeedError(
+        "AF_ERR_TRANSIENT",
+        `Blob ${descriptor.contentId} could not be read after ${delivered} records: the download broke off (${(error as Error).message}). Fetch it again.`,
+        { retryable: true, cause: error },
+      );
     } finally {
       // Stopping early (the consumer broke off, or an error) must release the connection.
       if (!response.body.destroyed) response.body.destroy();

@@ -2,7 +2,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { AuditfeedError } from "../errors.ts";
 
 /** The layout this code reads and writes (see the comment at the top of sqlite-store.ts). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** "AUDF": tells an auditfeed state file from any other SQLite database. */
 const APPLICATION_ID = 0x41554446;
@@ -27,9 +27,28 @@ const SCHEMA = `
   CREATE INDEX record_ids_by_expiry ON record_ids (expires_at);
 `;
 
+/** What each version adds to the one before: an older state file is brought up to date, never re-created. */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  2: `
+  CREATE TABLE failed_blobs (
+    content_id TEXT PRIMARY KEY,
+    content_type TEXT NOT NULL,
+    descriptor TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    first_failed_at TEXT NOT NULL,
+    last_failed_at TEXT NOT NULL,
+    quarantined_at TEXT,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX failed_blobs_by_expiry ON failed_blobs (expires_at);
+`,
+};
+
 /**
  * Checks that the file is new or an auditfeed state file this code understands, then switches it to WAL and creates
- * the schema if new. The check comes first so that another application's database is never modified.
+ * the schema if new, or brings an older version's up to date (in one transaction). The check comes first so that another application's database is never modified.
  * The caller holds the exclusive lock, so nothing changes in between.
  */
 export function prepareSchema(db: DatabaseSync, path: string): void {
@@ -43,18 +62,21 @@ export function prepareSchema(db: DatabaseSync, path: string): void {
       `State file ${path} is an SQLite database that auditfeed did not create. Point the state location at auditfeed's state file, or at a new path to start over.`,
     );
   }
-  if (!isNew && version !== SCHEMA_VERSION) {
+  if (!isNew && version > SCHEMA_VERSION) {
     throw new AuditfeedError(
       "AF_ERR_STATE_SCHEMA",
-      `State file ${path} has schema version ${version}, but this auditfeed understands only version ${SCHEMA_VERSION}: it was written by a newer auditfeed. Run that version (or newer), or point the state location at a new path to start over (which re-delivers the look-back window).`,
+      `State file ${path} has schema version ${version}, but this auditfeed understands versions up to ${SCHEMA_VERSION}: it was written by a newer auditfeed. Run that version (or newer), or point the state location at a new path to start over (which re-delivers the look-back window).`,
     );
   }
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
-  if (!isNew) return;
+  if (!isNew && version === SCHEMA_VERSION) return;
   db.exec("BEGIN EXCLUSIVE");
   try {
-    db.exec(SCHEMA);
-    db.prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)").run(new Date().toISOString());
+    if (isNew) {
+      db.exec(SCHEMA);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)").run(new Date().toISOString());
+    }
+    for (let next = isNew ? 2 : version + 1; next <= SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next] ?? "");
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {

@@ -1,15 +1,19 @@
 /**
  * The default StateStore: one SQLite file on local disk (node:sqlite), written one transaction per commit.
  *
- * Layout (schema version 1, kept in `PRAGMA user_version`; `PRAGMA application_id` marks the file as auditfeed's):
+ * Layout (schema version 2, kept in `PRAGMA user_version`; `PRAGMA application_id` marks the file as auditfeed's):
  * - `meta(key, value)`: `created_at`, `sink_checkpoint` (the JSON of the sink's last committed checkpoint;
  *   no row means null), and `run_stats` (the JSON of the run statistics `auditfeed status` reads; no row: none yet).
  * - `cursors(content_type, origin, listed_through, subscription_started_at)`: one row per content type, ISO 8601 text.
  * - `blobs(content_id, content_type, expires_at, outcome, committed_at)`: the delivered-blob ledger; a row lives
  *   until the commit's `keepUntil` (`expires_at`, epoch milliseconds), after which the API cannot list the blob again.
+ * - `failed_blobs(content_id, content_type, descriptor, code, message, failures, first_failed_at, last_failed_at,
+ *   quarantined_at, expires_at)`: blobs that failed and are still owed (see `FailedBlob`); `descriptor` is the
+ *   listing entry's JSON, times are ISO 8601 text except `expires_at` (`keepUntil`, epoch milliseconds). Added in
+ *   version 2: a version-1 file gains the empty table when it is opened.
  * - `record_ids(id, expires_at)`: the exact dedupe index; a GUID `Id` is a 16-byte BLOB, any other id TEXT
  *   (see record-key.ts); a row lives until `committed at + dedupeHorizonMs`.
- * Both ledgers are WITHOUT ROWID tables with an index on `expires_at` so that `prune` does not scan.
+ * Every table but `meta` and `cursors` is WITHOUT ROWID with an index on `expires_at` so that `prune` does not scan.
  *
  * Durability and exclusion: WAL with `synchronous=FULL`, so a commit is on disk when `commit` resolves and a
  * SIGKILL at any instant leaves either all of a commit or none of it. `locking_mode=EXCLUSIVE` makes the first
@@ -25,7 +29,7 @@ import { dirname } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { AuditfeedError } from "../errors.ts";
 import type { SinkCheckpoint } from "../sinks/sink.ts";
-import { isContentType, type ContentType } from "../source/content.ts";
+import { isContentType, type ContentDescriptor, type ContentType } from "../source/content.ts";
 import { recordKey, recordKeyText, type RecordKey } from "./record-key.ts";
 import { prepareSchema } from "./sqlite-schema.ts";
 import { isLockConflict, stateError } from "./state-errors.ts";
@@ -35,6 +39,7 @@ import {
   type BlobRef,
   type Commit,
   type ContentTypeCursor,
+  type FailedBlob,
   type RecordRef,
   type RunStats,
   type StateSnapshot,
@@ -63,6 +68,10 @@ interface Statements {
   readonly findRecords: StatementSync;
   readonly pruneBlobs: StatementSync;
   readonly pruneRecords: StatementSync;
+  readonly upsertFailed: StatementSync;
+  readonly deleteFailed: StatementSync;
+  readonly allFailed: StatementSync;
+  readonly pruneFailed: StatementSync;
 }
 
 export class SqliteStateStore implements StateStore {
@@ -117,6 +126,23 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
+  failedBlobs(): Promise<FailedBlob[]> {
+    return this.#settle("look up failed blobs", () =>
+      this.#opened()
+        .allFailed.all()
+        .map((row) => ({
+          descriptor: JSON.parse(row.descriptor as string) as ContentDescriptor,
+          code: row.code as string,
+          message: row.message as string,
+          failures: Number(row.failures),
+          firstFailedAt: row.first_failed_at as string,
+          lastFailedAt: row.last_failed_at as string,
+          quarantinedAt: row.quarantined_at as string | null,
+          keepUntil: new Date(Number(row.expires_at)).toISOString(),
+        })),
+    );
+  }
+
   deliveredRecords(records: readonly RecordRef[]): Promise<Set<string>> {
     return this.#settle("look up delivered record ids", () => {
       const { findRecords } = this.#opened();
@@ -146,7 +172,11 @@ export class SqliteStateStore implements StateStore {
       const at = commit.at.getTime();
       if (!Number.isFinite(at)) throw new RangeError("State commit: `at` is not a valid date.");
       this.#transaction(() => {
-        for (const blob of commit.blobs) insertBlob(statements, blob, at);
+        for (const blob of commit.blobs) {
+          insertBlob(statements, blob, at);
+          statements.deleteFailed.run(blob.contentId);
+        }
+        for (const failed of commit.failed ?? []) upsertFailed(statements, failed);
         insertRecordIds(statements, commit.blobs, at + this.#dedupeHorizonMs);
         if (commit.sinkCheckpoint === null) statements.deleteMeta.run("sink_checkpoint");
         else if (commit.sinkCheckpoint !== undefined) statements.setMeta.run("sink_checkpoint", JSON.stringify(commit.sinkCheckpoint));
@@ -159,13 +189,14 @@ export class SqliteStateStore implements StateStore {
     });
   }
 
-  prune(now: Date): Promise<{ readonly blobs: number; readonly records: number }> {
+  prune(now: Date): Promise<{ readonly blobs: number; readonly records: number; readonly failed: number }> {
     return this.#settle("prune state", () => {
-      const { pruneBlobs, pruneRecords } = this.#opened();
+      const { pruneBlobs, pruneRecords, pruneFailed } = this.#opened();
       const cutoff = now.getTime();
       return this.#transaction(() => ({
         blobs: Number(pruneBlobs.run(cutoff).changes),
         records: Number(pruneRecords.run(cutoff).changes),
+        failed: Number(pruneFailed.run(cutoff).changes),
       }));
     });
   }
@@ -262,6 +293,14 @@ function prepareStatements(db: DatabaseSync): Statements {
     findRecords: db.prepare(`SELECT id FROM record_ids WHERE expires_at > ? AND id IN (${placeholders})`),
     pruneBlobs: db.prepare("DELETE FROM blobs WHERE expires_at <= ?"),
     pruneRecords: db.prepare("DELETE FROM record_ids WHERE expires_at <= ?"),
+    upsertFailed: db.prepare(
+      "INSERT OR REPLACE INTO failed_blobs (content_id, content_type, descriptor, code, message, failures, first_failed_at, last_failed_at, quarantined_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    deleteFailed: db.prepare("DELETE FROM failed_blobs WHERE content_id = ?"),
+    allFailed: db.prepare(
+      "SELECT descriptor, code, message, failures, first_failed_at, last_failed_at, quarantined_at, expires_at FROM failed_blobs ORDER BY content_id",
+    ),
+    pruneFailed: db.prepare("DELETE FROM failed_blobs WHERE expires_at <= ?"),
   };
 }
 
@@ -287,6 +326,26 @@ function insertRecordIds(statements: Statements, blobs: readonly BlobCommit[], e
 function compareKeys(a: RecordKey, b: RecordKey): number {
   if (typeof a === "string") return typeof b === "string" ? (a < b ? -1 : a > b ? 1 : 0) : -1;
   return typeof b === "string" ? 1 : Buffer.compare(a, b);
+}
+
+function upsertFailed(statements: Statements, failed: FailedBlob): void {
+  const { descriptor } = failed;
+  const expiresAt = Date.parse(failed.keepUntil);
+  if (!Number.isFinite(expiresAt)) {
+    throw new RangeError(`State commit: failed blob ${descriptor.contentId} has keepUntil "${failed.keepUntil}", which is not an ISO 8601 instant.`);
+  }
+  statements.upsertFailed.run(
+    descriptor.contentId,
+    descriptor.contentType,
+    JSON.stringify(descriptor),
+    failed.code,
+    failed.message,
+    failed.failures,
+    failed.firstFailedAt,
+    failed.lastFailedAt,
+    failed.quarantinedAt,
+    expiresAt,
+  );
 }
 
 function upsertCursor(statements: Statements, contentType: ContentType, cursor: ContentTypeCursor): void {

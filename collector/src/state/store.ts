@@ -71,9 +71,32 @@ export interface RunStats {
   readonly clockSkewMs: number;
 }
 
+/**
+ * A blob that failed and is still owed. It is remembered with its descriptor, so it is retried from the state and never
+ * holds a cursor back (it need not be listed again, and is fetched until its contentExpiration even when it can no
+ * longer be listed). It leaves when a commit lists it in `blobs` (delivered, or expired), or when `keepUntil` passes.
+ */
+export interface FailedBlob {
+  readonly descriptor: ContentDescriptor;
+  /** The error code of its last failure, and how many failures in a row had that code (counted across runs). */
+  readonly code: string;
+  readonly message: string;
+  readonly failures: number;
+  /** ISO 8601: the first failure of the run of identical ones, and the last. */
+  readonly firstFailedAt: string;
+  readonly lastFailedAt: string;
+  /** ISO 8601 once quarantined: it failed the same way too often, is not fetched again, and is reported every cycle. */
+  readonly quarantinedAt: string | null;
+  /** ISO 8601: remembered until then, like a ledger entry (`BlobCommit.keepUntil`). */
+  readonly keepUntil: string;
+}
+
 /** One atomic step: all of it is durable, or none of it is. */
 export interface Commit {
+  /** Blobs done with; each also leaves the failed blobs. */
   readonly blobs: readonly BlobCommit[];
+  /** Failed blobs to remember, replacing what was remembered for the same contentId. */
+  readonly failed?: readonly FailedBlob[];
   /** The sink's position after the flush that acknowledged these blobs' records (omitted: unchanged). */
   readonly sinkCheckpoint?: SinkCheckpoint | null;
   readonly cursors?: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>;
@@ -116,6 +139,8 @@ export interface StateStore {
   open(): Promise<StateSnapshot>;
   /** The content ids of `blobs` already committed. */
   committedBlobs(blobs: readonly BlobRef[]): Promise<Set<string>>;
+  /** Every failed blob remembered (few: a blob is here only while it keeps failing). */
+  failedBlobs(): Promise<FailedBlob[]>;
   /** The ids of `records` already delivered within the dedupe horizon. */
   deliveredRecords(records: readonly RecordRef[]): Promise<Set<string>>;
   /**
@@ -123,7 +148,7 @@ export interface StateStore {
    * longer prove it is the only writer (then no later commit succeeds either).
    */
   commit(commit: Commit): Promise<void>;
-  /** Drop ledger entries past their `keepUntil` and record ids past the horizon; returns how many went. */
-  prune(now: Date): Promise<{ readonly blobs: number; readonly records: number }>;
+  /** Drop ledger entries and failed blobs past their `keepUntil` and record ids past the horizon; returns how many went. */
+  prune(now: Date): Promise<{ readonly blobs: number; readonly records: number; readonly failed: number }>;
   close(): Promise<void>;
 }

@@ -99,4 +99,87 @@ describe("runCycle over several cycles", () => {
     expect(logs.filter((entry) => entry.level === "error" && entry.msg.includes("expired"))).toHaveLength(1);
     expect(client.fetched).toEqual(["fine"]);
   });
+
+  it("issue 7 item 5: should keep retrying a failing blob from the state after it leaves the listing, without a false gap", async () => {
+    const transient = (): Error => new AuditfeedError("AF_ERR_TRANSIENT", "The Management API failed to fetch content; it said to retry.", { retryable: true });
+    const client = new ScriptedClient(NOW, [
+      { contentId: "early", created: minutesBefore(55), records: ids("early", 2) },
+      // Fails for a week, then recovers: it can still be fetched (until its expiration), though no longer listed.
+      {
+        contentId: "slow",
+        created: minutesBefore(50),
+        expiration: new Date(minutesBefore(50).getTime() + 8 * DAY),
+        records: ids("slow", 3),
+        failure: { afterBatches: 0, error: transient, until: new Date(NOW.getTime() + 7 * DAY) },
+      },
+    ]);
+    const reports = await cycles(client, 10, 20 * 60 * MINUTE);
+
+    expect(reports.map((report) => report.contentTypes[0]?.gap)).toEqual(Array.from({ length: 10 }, () => undefined));
+    expect(logs.filter((entry) => entry.msg.includes("not collected"))).toEqual([]);
+    expect(reports.map((report) => total(report, "failed"))).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+    expect(reports.map((report) => total(report, "expired"))).toEqual(Array.from({ length: 10 }, () => 0));
+    expect([...(await readDeliveredRecords(join(directory.path, "events"))).ids].sort()).toEqual([...ids("early", 2), ...ids("slow", 3)].sort());
+    expect(await store.failedBlobs()).toEqual([]);
+  });
+
+  it("issue 7 item 5: should report the one blob that was lost, once, when it expires still failing", async () => {
+    const transient = (): Error => new AuditfeedError("AF_ERR_TRANSIENT", "The Management API failed to fetch content; it said to retry.", { retryable: true });
+    const client = new ScriptedClient(NOW, [
+      { contentId: "doomed", created: minutesBefore(50), records: ids("doomed", 3), failure: { afterBatches: 0, error: transient } },
+      { contentId: "fine", created: minutesBefore(40), records: ids("fine", 1) },
+    ]);
+    const reports = await cycles(client, 9, DAY);
+
+    expect(reports.map((report) => total(report, "expired"))).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    expect(reports.every((report) => report.contentTypes[0]?.gap === undefined)).toBe(true);
+    const lost = logs.filter((entry) => entry.level === "error" && entry.msg.startsWith("Blobs expired")) as Array<{ contentIds?: string[] }>;
+    expect(lost.map((entry) => entry.contentIds)).toEqual([["doomed"]]);
+  });
+
+  it("issue 7 item 7: should quarantine a blob after 3 identical malformed failures across cycles, then only report it", async () => {
+    const malformed = (): Error => new AuditfeedError("AF_ERR_BLOB_MALFORMED", "Blob bad is malformed after 1 records.", { retryable: true });
+    const client = new ScriptedClient(NOW, [
+      { contentId: "bad", created: minutesBefore(50), records: ids("bad", 3), failure: { afterBatches: 1, error: malformed } },
+      { contentId: "good", created: minutesBefore(40), records: ids("good", 2) },
+    ]);
+    const reports = await cycles(client, 5);
+
+    expect(reports.map((report) => [total(report, "failed"), report.contentTypes[0]?.quarantined])).toEqual([
+      [1, 0],
+      [1, 0],
+      [1, 1],
+      [0, 1],
+      [0, 1],
+    ]);
+    expect(client.fetched.filter((id) => id === "bad")).toHaveLength(3);
+    const summaries = logs.filter((entry) => entry.level === "error" && entry.msg.includes("are quarantined")) as Array<{
+      quarantined?: number;
+      byContentType?: Record<string, { count: number; blobs: Array<{ contentId: string }> }>;
+    }>;
+    expect(summaries).toHaveLength(3);
+    expect(summaries[2]?.quarantined).toBe(1);
+    expect(summaries[2]?.byContentType?.["Audit.Exchange"]?.blobs.map((blob) => blob.contentId)).toEqual(["bad"]);
+    const [remembered] = await store.failedBlobs();
+    expect(remembered).toMatchObject({ code: "AF_ERR_BLOB_MALFORMED", failures: 3 });
+    expect(remembered?.quarantinedAt).not.toBeNull();
+    expect([...(await readDeliveredRecords(join(directory.path, "events"))).ids]).toEqual(ids("good", 2));
+  });
+
+  it("should never quarantine a blob for service-wide faults, and restart the count when the failure changes", async () => {
+    let attempt = 0;
+    const alternating = (): Error => {
+      attempt++;
+      return attempt % 3 === 0
+        ? new AuditfeedError("AF_ERR_TRANSIENT", "The Management API failed to fetch content.", { retryable: true })
+        : new AuditfeedError("AF_ERR_BLOB_MALFORMED", "Blob flaky is malformed.", { retryable: true });
+    };
+    const client = new ScriptedClient(NOW, [
+      { contentId: "flaky", created: minutesBefore(50), records: ids("flaky", 2), failure: { afterBatches: 0, error: alternating } },
+    ]);
+    const reports = await cycles(client, 7);
+
+    expect(reports.map((report) => report.contentTypes[0]?.quarantined)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect((await store.failedBlobs())[0]).toMatchObject({ code: "AF_ERR_BLOB_MALFORMED", failures: 1 });
+  });
 });

@@ -82,4 +82,12 @@ describe("JsonArraySplitter", () => {
       for (let i = 0; i < 10; i++) splitter.push(Buffer.alloc(200, 0x61));
     }).toThrow(/exceeds 1000 bytes/);
   });
+
+  it("issue 7 item 7: should refuse an element that is not valid UTF-8 instead of delivering U+FFFD in its place", () => {
+    const splitter = new JsonArraySplitter();
+    const good = Buffer.from('[{"Id":"a","name":"café"},', "utf8");
+    const bad = Buffer.concat([Buffer.from('{"Id":"b","name":"caf', "utf8"), Buffer.from([0xc3, 0x28]), Buffer.from('"}]', "utf8")]);
+    expect(splitter.push(good)).toEqual(['{"Id":"a","name":"café"}']);
+    expect(() => splitter.push(bad)).toThrow(/not valid UTF-8/);
+  });
 });

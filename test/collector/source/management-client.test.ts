@@ -387,6 +387,21 @@ describe("ManagementClient – fetching content", () => {
     expect(error.code).toBe("AF_ERR_TRANSIENT");
     expect(error.retryable).toBe(true);
   });
+
+  it("should tell a malformed blob (complete, but not a JSON array of objects) from a broken download", async () => {
+    const api = await server((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(`[${JSON.stringify(record("id-0"))},{"Id":"cut`);
+    });
+    const error = await failureOf(
+      (async () => {
+        for await (const batch of client(api, {}, {}).fetchContent(descriptor(`${api.origin}${ROOT}/audit/blob-1`))) void batch;
+      })(),
+    );
+    expect(error.code).toBe("AF_ERR_BLOB_MALFORMED");
+    expect(error.message).toContain("blob-1");
+    expect(error.message).toContain("truncated");
+  });
 });
 
 describe("ManagementClient – throttling", () => {

@@ -12,6 +12,7 @@ import {
   EMPTY_RUN_STATS,
   type BlobCommit,
   type BlobRef,
+  type FailedBlob,
   type RecordRef,
   type StateStore,
 } from "../../../collector/src/state/store.ts";
@@ -35,6 +36,25 @@ const blobRefs = (...contentIds: string[]): BlobRef[] => contentIds.map((content
 
 function blob(contentId: string, recordIds: string[], keepUntil = FUTURE, contentExpiration = keepUntil): BlobCommit {
   return { contentType: "Audit.Exchange", contentId, contentExpiration, keepUntil, records: refs(...recordIds), outcome: "delivered" };
+}
+
+function failed(contentId: string, failures: number, keepUntil = FUTURE): FailedBlob {
+  return {
+    descriptor: {
+      contentType: "Audit.General",
+      contentId,
+      contentUri: `https://manage.office.com/api/v1.0/t/activity/feed/audit/${contentId}`,
+      contentCreated: "2024-05-01T00:00:00.000Z",
+      contentExpiration: "2024-05-08T00:00:00.000Z",
+    },
+    code: "AF_ERR_BLOB_MALFORMED",
+    message: `Blob ${contentId} is malformed.`,
+    failures,
+    firstFailedAt: "2024-05-01T00:05:00.000Z",
+    lastFailedAt: "2024-05-01T00:15:00.000Z",
+    quarantinedAt: failures >= 3 ? "2024-05-01T00:15:00.000Z" : null,
+    keepUntil,
+  };
 }
 
 interface Kind {
@@ -217,14 +237,14 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     const first = store({ now: () => at });
     await first.open();
     await first.commit({ blobs: [blob("soon", [GUID_A], "2024-05-01T00:30:00.000Z"), blob("later", [GUID_B], "2024-05-08T00:00:00.000Z")], at });
-    expect(await first.prune(new Date("2024-05-01T00:29:59.999Z"))).toEqual({ blobs: 0, records: 0 });
-    expect(await first.prune(new Date("2024-05-01T00:30:00.000Z"))).toEqual({ blobs: 1, records: 0 });
+    expect(await first.prune(new Date("2024-05-01T00:29:59.999Z"))).toEqual({ blobs: 0, records: 0, failed: 0 });
+    expect(await first.prune(new Date("2024-05-01T00:30:00.000Z"))).toEqual({ blobs: 1, records: 0, failed: 0 });
     const listed = [
       { contentId: "soon", contentExpiration: "2024-05-01T00:30:00.000Z" },
       { contentId: "later", contentExpiration: "2024-05-08T00:00:00.000Z" },
     ];
     expect(await first.committedBlobs(listed)).toEqual(new Set(["later"]));
-    expect(await first.prune(new Date(at.getTime() + HOUR))).toEqual({ blobs: 0, records: 2 });
+    expect(await first.prune(new Date(at.getTime() + HOUR))).toEqual({ blobs: 0, records: 2, failed: 0 });
     expect(await first.deliveredRecords(refs(GUID_A, GUID_B))).toEqual(new Set());
     await first.close();
     const second = store({ now: () => new Date(at.getTime() + HOUR) });
@@ -246,6 +266,31 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     expect(await second.committedBlobs(listed)).toEqual(new Set(["expired"]));
     expect(await second.prune(new Date("2024-05-07T23:00:00.000Z"))).toMatchObject({ blobs: 1 });
     expect(await second.committedBlobs(listed)).toEqual(new Set());
+  });
+
+  it("issue 7 item 7: should remember failed blobs across a reopen, replace them by contentId, and forget one once committed", async () => {
+    const first = store();
+    await first.open();
+    await first.commit({ blobs: [], failed: [failed("f1", 1), failed("f2", 1)], at: new Date() });
+    await first.commit({ blobs: [], failed: [failed("f1", 2)], at: new Date() });
+    await first.close();
+    const second = store();
+    await second.open();
+    expect(await second.failedBlobs()).toEqual([failed("f1", 2), failed("f2", 1)]);
+    await second.commit({ blobs: [blob("f2", [GUID_A])], failed: [failed("f1", 3)], at: new Date() });
+    expect(await second.failedBlobs()).toEqual([failed("f1", 3)]);
+    await second.close();
+    const third = store();
+    await third.open();
+    expect(await third.failedBlobs()).toEqual([failed("f1", 3)]);
+  });
+
+  it("should prune failed blobs past their keepUntil", async () => {
+    const first = store();
+    await first.open();
+    await first.commit({ blobs: [], failed: [failed("soon", 3, "2024-05-08T00:00:00.000Z"), failed("later", 3)], at: new Date() });
+    expect(await first.prune(new Date("2024-05-08T00:00:00.000Z"))).toMatchObject({ failed: 1 });
+    expect((await first.failedBlobs()).map((entry) => entry.descriptor.contentId)).toEqual(["later"]);
   });
 
   it("should refuse a second store while the first holds the state, and open once it closed", async () => {

@@ -3,7 +3,7 @@
  * a time by a lease on the head blob. Layout, cost per run and the crash story: docs/ARCHITECTURE.md,
  * "State in Azure Blob storage".
  *
- * - `head.json`: cursors, sink checkpoint, which partition blob holds each partition, the commit blobs not yet
+ * - `head.json`: cursors, sink checkpoint, the failed blobs (few), which partition blob holds each partition, the commit blobs not yet
  *   compacted, garbage to delete. Every commit rewrites it, conditioned on the lease id and on its last ETag: that
  *   write is the commit point.
  * - `commits/<run>-<n>`: one per commit that adds index entries, written (create-only) before the head names it.
@@ -18,7 +18,16 @@ import type { TokenCredential } from "@azure/identity";
 import { ContainerClient, type BlobRequestConditions, type StorageSharedKeyCredential } from "@azure/storage-blob";
 import { AuditfeedError, isAuditfeedError } from "../../errors.ts";
 import { isContentType } from "../../source/content.ts";
-import { EMPTY_RUN_STATS, type BlobRef, type Commit, type ContentTypeCursor, type RecordRef, type StateSnapshot, type StateStore } from "../store.ts";
+import {
+  EMPTY_RUN_STATS,
+  type BlobRef,
+  type Commit,
+  type ContentTypeCursor,
+  type FailedBlob,
+  type RecordRef,
+  type StateSnapshot,
+  type StateStore,
+} from "../store.ts";
 import { blobKey, blobPartition, decodeSections, encodeSections, recordKey, recordPartition, type Key, type Section } from "./entries.ts";
 import { emptyHead, parseHead, type Head, type PartitionRef } from "./head.ts";
 import { isLeaseLostCode, StateLease } from "./lease.ts";
@@ -148,6 +157,10 @@ export class AzureBlobStateStore implements StateStore {
     return found;
   }
 
+  failedBlobs(): Promise<FailedBlob[]> {
+    return Promise.resolve([...this.#opened().failed]);
+  }
+
   async commit(commit: Commit): Promise<void> {
     const head = this.#opened();
     const sections = this.#sections(commit);
@@ -156,6 +169,7 @@ export class AzureBlobStateStore implements StateStore {
       if (!isContentType(contentType)) throw new TypeError(`State commit: cursor key "${contentType}" is not a content type.`);
       if (cursor !== undefined) cursors[contentType] = cursor;
     }
+    const failed = mergeFailed(head.failed, commit);
     this.#lease?.check();
     let commitBlob: string | undefined;
     if (sections.length > 0) {
@@ -168,6 +182,7 @@ export class AzureBlobStateStore implements StateStore {
       sinkCheckpoint: commit.sinkCheckpoint === undefined ? head.sinkCheckpoint : commit.sinkCheckpoint,
       cursors,
       ...(commit.stats === undefined ? {} : { stats: commit.stats }),
+      failed,
       commits: commitBlob === undefined ? head.commits : [...head.commits, commitBlob],
     });
     this.#cache.apply(sections, head.partitions, true);
@@ -179,12 +194,13 @@ export class AzureBlobStateStore implements StateStore {
    * entries in dropped partitions; expired entries of a partition that still holds live ones stop counting for
    * lookups at once and leave with its next rewrite.
    */
-  async prune(now: Date): Promise<{ readonly blobs: number; readonly records: number }> {
+  async prune(now: Date): Promise<{ readonly blobs: number; readonly records: number; readonly failed: number }> {
     const head = this.#opened();
     const cutoff = now.getTime();
     const refs = { ...head.partitions };
     const garbage: string[] = [];
-    const dropped = { blobs: 0, records: 0 };
+    const failed = head.failed.filter((entry) => Date.parse(entry.keepUntil) > cutoff);
+    const dropped = { blobs: 0, records: 0, failed: head.failed.length - failed.length };
     for (const name of new Set([...Object.keys(refs), ...this.#cache.names()])) {
       const ref = refs[name];
       const cached = this.#cache.peek(name);
@@ -196,7 +212,7 @@ export class AzureBlobStateStore implements StateStore {
       delete refs[name];
       this.#cache.drop(name);
     }
-    if (garbage.length > 0) await this.#writeHead({ ...head, partitions: refs, garbage: [...head.garbage, ...garbage] });
+    if (garbage.length > 0 || dropped.failed > 0) await this.#writeHead({ ...head, partitions: refs, failed, garbage: [...head.garbage, ...garbage] });
     await this.#compact();
     return dropped;
   }
@@ -433,4 +449,20 @@ async function pool<T>(items: readonly T[], work: (item: T) => Promise<void>): P
   const results = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
   const failure = results.find((result) => result.status === "rejected");
   if (failure) throw failure.reason;
+}
+
+/**
+ * The failed blobs after `commit`: they are few (a blob is here only while it keeps failing), so they live in the head,
+ * sorted by contentId. A committed blob leaves them; a failed one replaces what was remembered for it.
+ */
+function mergeFailed(before: readonly FailedBlob[], commit: Commit): FailedBlob[] {
+  for (const entry of commit.failed ?? []) {
+    if (!Number.isFinite(Date.parse(entry.keepUntil))) {
+      throw new RangeError(`State commit: failed blob ${entry.descriptor.contentId} has keepUntil "${entry.keepUntil}", which is not an ISO 8601 instant.`);
+    }
+  }
+  const byId = new Map(before.map((entry) => [entry.descriptor.contentId, entry]));
+  for (const blob of commit.blobs) byId.delete(blob.contentId);
+  for (const entry of commit.failed ?? []) byId.set(entry.descriptor.contentId, entry);
+  return [...byId.values()].sort((a, b) => (a.descriptor.contentId < b.descriptor.contentId ? -1 : a.descriptor.contentId > b.descriptor.contentId ? 1 : 0));
 }

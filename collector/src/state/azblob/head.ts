@@ -1,7 +1,7 @@
 import { AuditfeedError } from "../../errors.ts";
 import type { SinkCheckpoint } from "../../sinks/sink.ts";
 import { isContentType, type ContentType } from "../../source/content.ts";
-import type { ContentTypeCursor, RunStats } from "../store.ts";
+import type { ContentTypeCursor, FailedBlob, RunStats } from "../store.ts";
 
 /** The layout this code reads and writes (see docs/ARCHITECTURE.md, "State in Azure Blob storage"). */
 export const HEAD_FORMAT = "auditfeed-state";
@@ -28,6 +28,8 @@ export interface Head {
   readonly cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>;
   /** The run statistics of `auditfeed status`, kept as the collector wrote them (absent until the first cycle). */
   readonly stats?: RunStats;
+  /** The failed blobs (`StateStore.failedBlobs`), by contentId; absent in a head written before they existed. */
+  readonly failed: readonly FailedBlob[];
   readonly partitions: Readonly<Record<string, PartitionRef>>;
   /** Commit blobs not yet folded into partitions, oldest first. */
   readonly commits: readonly string[];
@@ -36,7 +38,7 @@ export interface Head {
 }
 
 export function emptyHead(): Head {
-  return { format: HEAD_FORMAT, version: HEAD_VERSION, serial: 0, sinkCheckpoint: null, cursors: {}, partitions: {}, commits: [], garbage: [] };
+  return { format: HEAD_FORMAT, version: HEAD_VERSION, serial: 0, sinkCheckpoint: null, cursors: {}, failed: [], partitions: {}, commits: [], garbage: [] };
 }
 
 export function parseHead(bytes: Buffer, where: string): Head {
@@ -61,5 +63,5 @@ export function parseHead(bytes: Buffer, where: string): Head {
   }
   const cursors: Partial<Record<ContentType, ContentTypeCursor>> = {};
   for (const [contentType, cursor] of Object.entries(head.cursors ?? {})) if (isContentType(contentType)) cursors[contentType] = cursor;
-  return { ...(head as Head), cursors, garbage: head.garbage ?? [] };
+  return { ...(head as Head), cursors, failed: Array.isArray(head.failed) ? head.failed : [], garbage: head.garbage ?? [] };
 }
