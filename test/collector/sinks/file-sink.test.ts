@@ -166,6 +166,8 @@ describe("FileSink", () => {
     // About 1.2 MB: more than the sink keeps in memory, so part of it (and the kept lines) is already in the file.
     await sink.write(records("bad", 30, 40_000));
     await sink.rollback();
+    // Cut at once, not at the next write: a reader of the active segment never sees what was taken back.
+    expect(delivered()).toEqual(ids(kept));
     await sink.flush();
     expect(delivered()).toEqual(ids(kept));
     const spilledFirst = records("spilled", 30, 40_000);
@@ -177,6 +179,21 @@ describe("FileSink", () => {
     await sink.write(last);
     await sink.flush();
     expect(delivered()).toEqual(ids(kept, spilledFirst, last));
+  });
+
+  it("should undo a rotation on rollback, removing the segment it had started", async () => {
+    const sink = await opened(null, 10);
+    const kept = records("a", 1);
+    await sink.write(kept);
+    await sink.flush();
+    await sink.write(records("big", 30, 40_000));
+    expect(segments()).toEqual(["auditfeed-000001.ndjson", "auditfeed-000002.ndjson"]);
+    await sink.rollback();
+    expect(segments()).toEqual(["auditfeed-000001.ndjson"]);
+    const after = records("b", 1);
+    await sink.write(after);
+    expect(await sink.flush()).toMatchObject({ segment: 2 });
+    expect(delivered()).toEqual(ids(kept, after));
   });
 
   it("should roll back to the last flush when no savepoint was marked after it", async () => {

@@ -7,7 +7,7 @@ import { validateFileSinkConfig, type FileSinkConfig } from "./config.ts";
 import { writeMarker, type CommitMarker } from "./commit-marker.ts";
 import { checkpointOf, fileCheckpoint, samePosition, type FilePosition } from "./position.ts";
 import { recover } from "./recovery.ts";
-import { appendToSegment, segmentName, syncDirectory } from "./segments.ts";
+import { appendToSegment, cutBack, segmentName, syncDirectory } from "./segments.ts";
 
 /** Buffered bytes that trigger a write to the segment before `flush`: bounds memory whatever the batch sizes. */
 const SPILL_BYTES = 1024 * 1024;
@@ -132,24 +132,27 @@ export class FileSink implements Sink {
   }
 
   /**
-   * Back to the last savepoint, exactly: lines still in memory are dropped; if a spill wrote past the savepoint since,
-   * the segment is cut back to it by the next write or flush (or by `open` after a crash, which goes further back, to
-   * the commit).
+   * Back to the last savepoint, exactly: lines still in memory are dropped, and if a spill wrote past the savepoint
+   * since, the file is cut back to it at once, so that a reader of the active segment never sees a record that was
+   * taken back (the blob may never be delivered: it can be quarantined).
    */
-  rollback(): Promise<void> {
+  async rollback(): Promise<void> {
     const flushed = this.#opened();
     const mark = this.#savepoint ?? { position: flushed, lines: 0, bytes: 0 };
     if (samePosition(this.#next, mark.position)) {
       this.#pending.length = mark.lines;
       this.#pendingBytes = mark.bytes;
-    } else {
-      // A spill wrote the savepoint's pending lines first, so the savepoint ends that many bytes after its position.
-      this.#next = { segment: mark.position.segment, offset: mark.position.offset + mark.bytes };
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      this.#tailMayHoldDiscarded = true;
+      return;
     }
-    return Promise.resolve();
+    // A spill wrote the savepoint's pending lines first, so the savepoint ends that many bytes after its position.
+    const target = { segment: mark.position.segment, offset: mark.position.offset + mark.bytes };
+    const written = this.#next;
+    this.#next = target;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#tailMayHoldDiscarded = true;
+    await this.#io("cut back what a failed blob wrote", () => cutBack(this.#directory, target, written));
+    this.#tailMayHoldDiscarded = false;
   }
 
   /** Forgets unflushed records. The bytes already spilled are cut off by the next write (or by `open` after a crash). */

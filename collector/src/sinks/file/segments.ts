@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { open, readdir, stat } from "node:fs/promises";
+import { open, readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { AuditfeedError } from "../../errors.ts";
 import { sinkError } from "../sink-error.ts";
@@ -38,6 +38,25 @@ export async function truncateSegment(path: string, size: number): Promise<void>
   try {
     await handle.truncate(size);
     await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Takes back bytes written in this process since `target` (never flushed, so never committed): the segment a rotation
+ * had started after it is removed, and `target`'s segment is cut back to its offset. Not synced: if the process dies
+ * before the data is, recovery cuts back to the committed position anyway, which is at or before `target`.
+ */
+export async function cutBack(directory: string, target: { segment: number; offset: number }, written: { segment: number }): Promise<void> {
+  if (written.segment > target.segment) await rm(join(directory, segmentName(written.segment)), { force: true });
+  const handle = await open(join(directory, segmentName(target.segment)), constants.O_WRONLY).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (handle === undefined) return;
+  try {
+    if ((await handle.stat()).size > target.offset) await handle.truncate(target.offset);
   } finally {
     await handle.close();
   }
