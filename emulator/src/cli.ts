@@ -4,7 +4,7 @@ import { parseFlags } from "../../collector/src/config/flags.ts";
 import type { ContentType } from "../../collector/src/source/content.ts";
 import { CONTENT_TYPES, isContentType } from "../../collector/src/source/content.ts";
 import { DEFAULT_EVENTS_PER_HOUR, DEMO_APP, DEMO_TENANT, startEmulator } from "./index.ts";
-import type { Emulator, EmulatorOptions, FaultOptions, TenantOptions } from "./index.ts";
+import type { Emulator, EmulatorOptions, FaultOptions, MalformedKind, TenantOptions } from "./index.ts";
 
 const HELP = `Usage: auditfeed emulate [options]
 
@@ -47,6 +47,10 @@ Faults:
   --throttle-rate F             Fraction of requests answered AF429, 403 or 429 (default 0)
   --slow-response-ms N          Latency added to every response (default 0)
   --poison-content-uri URL      Point one blob in ten at this origin instead (a collector must refuse it)
+  --malformed-blob-rate F       Fraction of blobs whose body is malformed on every fetch (default 0)
+  --malformed-blob-kinds LIST   Comma-separated kinds for those blobs, chosen per blob (default all):
+                                truncated (ends inside a record, no closing ]), not-array ({"value":[...]}),
+                                invalid-utf8 (a record holds bytes C3 28), missing-id (a record without Id)
 
   -h, --help                    Show this help
 `;
@@ -82,6 +86,8 @@ const OPTIONS = {
   "throttle-rate": { type: "string" },
   "slow-response-ms": { type: "string" },
   "poison-content-uri": { type: "string" },
+  "malformed-blob-rate": { type: "string" },
+  "malformed-blob-kinds": { type: "string" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
@@ -134,6 +140,8 @@ export function optionsFromArgs(values: Values): EmulatorOptions {
     throttleRate: number(values, "throttle-rate"),
     slowResponseMs: number(values, "slow-response-ms"),
     poisonContentUri: values["poison-content-uri"],
+    malformedBlobRate: number(values, "malformed-blob-rate"),
+    malformedBlobKinds: values["malformed-blob-kinds"]?.split(",").map((kind) => kind.trim()) as MalformedKind[] | undefined,
   });
   const tenant = defined<TenantOptions>({
     tenantId,

@@ -23,8 +23,8 @@ import type { GroundTruth, GroundTruthQuery } from "./tenant.ts";
 import { createCertificateAuthority } from "./tls.ts";
 
 export type { AppRegistration, IdentityProvider, ManagedIdentity } from "./identity/index.ts";
-export type { ConsentOptions, EmulatorOptions, FaultOptions, TenantOptions } from "./options.ts";
-export { DEFAULT_EVENTS_PER_HOUR, DEMO_APP, DEMO_TENANT, demoTenant } from "./options.ts";
+export type { ConsentOptions, EmulatorOptions, FaultOptions, MalformedKind, TenantOptions } from "./options.ts";
+export { DEFAULT_EVENTS_PER_HOUR, DEMO_APP, DEMO_TENANT, demoTenant, MALFORMED_KINDS } from "./options.ts";
 export type { RequestRecord } from "./api/management.ts";
 export type { Operation, ScriptedFault, ScriptedReply } from "./api/scripted-faults.ts";
 export type { VirtualClock } from "./clock.ts";

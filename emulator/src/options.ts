@@ -24,7 +24,21 @@ export interface FaultOptions {
   slowResponseMs?: number;
   /** When set, the contentUri of one blob in ten points at this origin instead of the emulator (a token must never go there). */
   poisonContentUri?: string;
+  /** Fraction of blobs whose body is malformed, every time they are fetched, in one of `malformedBlobKinds`. Default 0. */
+  malformedBlobRate?: number;
+  /** How those blobs are malformed, chosen per blob from the seed. Default all of MALFORMED_KINDS. */
+  malformedBlobKinds?: MalformedKind[];
 }
+
+/**
+ * The ways a blob body can be broken; the records before the break are intact:
+ * - `truncated`: ends cleanly two thirds in, inside a record, without the closing `]`;
+ * - `not-array`: the records wrapped in an object, `{"value":[...]}`;
+ * - `invalid-utf8`: the middle record carries the bytes C3 28, which are not UTF-8;
+ * - `missing-id`: valid JSON, but the middle record has no `Id` (the only kind a collector can deliver).
+ */
+export const MALFORMED_KINDS = ["truncated", "not-array", "invalid-utf8", "missing-id"] as const;
+export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
 /** This tenant's admin consent to another tenant's multi-tenant app (its service principal here), with the roles granted. */
 export interface ConsentOptions {
@@ -142,6 +156,15 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return resolved;
 }
 
+function malformedKinds(kinds: MalformedKind[] | undefined): MalformedKind[] {
+  if (kinds === undefined) return [...MALFORMED_KINDS];
+  const unknown = kinds.filter((kind) => !(MALFORMED_KINDS as readonly string[]).includes(kind));
+  if (kinds.length === 0 || unknown.length > 0) {
+    throw new RangeError(`emulator option \`faults.malformedBlobKinds\` must list some of ${MALFORMED_KINDS.join(", ")}; got ${JSON.stringify(kinds)}.`);
+  }
+  return kinds;
+}
+
 export function resolveTenant(options: TenantOptions): ResolvedTenant {
   if (!GUID.test(options.tenantId)) throw new RangeError(`emulator option \`tenants[].tenantId\` must be a GUID; got "${options.tenantId}".`);
   const faults = options.faults ?? {};
@@ -170,6 +193,8 @@ export function resolveTenant(options: TenantOptions): ResolvedTenant {
       throttleRate: fractionOption("faults.throttleRate", faults.throttleRate, 0),
       slowResponseMs: nonNegative("faults.slowResponseMs", faults.slowResponseMs, 0),
       poisonContentUri: faults.poisonContentUri?.replace(/\/+$/, ""),
+      malformedBlobRate: fractionOption("faults.malformedBlobRate", faults.malformedBlobRate, 0),
+      malformedBlobKinds: malformedKinds(faults.malformedBlobKinds),
     },
   };
 }

@@ -22,6 +22,8 @@ export interface GroundTruthQuery {
 export interface GroundTruth {
   ids: Set<string>;
   count: number;
+  /** Records a collector can obtain that have no `Id` (from `missing-id` blobs): delivered, but not among `ids`. */
+  withoutId: number;
   /** SHA-256 (hex) of the sorted ids joined by "\n": compare with `digestRecordIds` over what a collector delivered. */
   digest: string;
 }
@@ -64,6 +66,8 @@ export class TenantState {
           outOfOrder: options.faults.outOfOrder,
           expiredBlobRate: options.faults.expiredBlobRate,
           poisoned: options.faults.poisonContentUri !== undefined,
+          malformedBlobRate: options.faults.malformedBlobRate,
+          malformedBlobKinds: options.faults.malformedBlobKinds,
         }),
       ]),
     );
@@ -120,20 +124,26 @@ export class TenantState {
 
   /**
    * Unique ids of the records a correct collector can obtain: in blobs listable now through enabled subscriptions,
-   * created in [from, to), not yet expired, and not behind a poisoned contentUri (a collector must refuse to send its
-   * token to another host, so those blobs cannot be fetched).
+   * created in [from, to), not yet expired, not behind a poisoned contentUri (a collector must refuse to send its
+   * token to another host, so those blobs cannot be fetched), and not in a malformed blob (a collector must not
+   * deliver part of a blob it cannot read whole), except a `missing-id` one, whose record without `Id` is counted apart.
    */
   groundTruth(query: GroundTruthQuery, nowMs: number): GroundTruth {
     const ids = new Set<string>();
+    let withoutId = 0;
     const toMs = Math.min(query.to?.getTime() ?? Infinity, nowMs + 1);
     for (const contentType of query.contentTypes ?? CONTENT_TYPES) {
       const timeline = this.timeline(contentType);
       for (const blob of this.listable(contentType, query.from.getTime(), toMs, nowMs)) {
-        if (blob.expirationMs <= nowMs || blob.poisoned) continue;
-        for (const ref of timeline.records(blob.index)) ids.add(timeline.recordId(ref));
+        if (blob.expirationMs <= nowMs || blob.poisoned || (blob.malformed !== undefined && blob.malformed !== "missing-id")) continue;
+        const broken = blob.malformed === "missing-id" ? timeline.brokenRecord(blob.index) : undefined;
+        for (const ref of timeline.records(blob.index)) {
+          if (broken !== undefined && ref.blob === broken.blob && ref.record === broken.record) withoutId++;
+          else ids.add(timeline.recordId(ref));
+        }
       }
     }
-    return { ids, count: ids.size, digest: digestRecordIds(ids) };
+    return { ids, count: ids.size, withoutId, digest: digestRecordIds(ids) };
   }
 
   /** Counts a request against the per-minute budget (wall clock); true when it is over budget. */

@@ -41,6 +41,8 @@ describe("auditfeed emulate", () => {
       "--slow-response-ms",
       "--poison-content-uri",
       "--first-data-delay-minutes",
+      "--malformed-blob-rate",
+      "--malformed-blob-kinds",
     ]) {
       expect(output).toContain(flag);
     }
@@ -48,6 +50,7 @@ describe("auditfeed emulate", () => {
 
   it("should reject a bad flag value with exit code 2", async () => {
     expect(await emulateCommand(["--late-blob-rate", "lots"])).toBe(2);
+    expect(await emulateCommand(["--malformed-blob-kinds", "truncated,sideways"])).toBe(2);
   });
 
   it("should print URLs, credentials and a CA file that work, and stop cleanly on SIGTERM", async () => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord, ContentDescriptor } from "../../collector/src/source/content.ts";
@@ -26,6 +27,7 @@ const TENANTS = {
   slow: "10000000-0000-4000-8000-000000000005",
   delayed: "10000000-0000-4000-8000-000000000006",
   inOrder: "10000000-0000-4000-8000-000000000007",
+  malformed: "10000000-0000-4000-8000-000000000008",
 } as const;
 
 describe("faults", () => {
@@ -51,6 +53,7 @@ describe("faults", () => {
         tenant(TENANTS.slow, clientId(5), { slowResponseMs: 2000 }),
         tenant(TENANTS.delayed, clientId(6), { firstDataDelayMinutes: 720 }, { subscribed: [] }),
         tenant(TENANTS.inOrder, clientId(7), { outOfOrder: false }),
+        tenant(TENANTS.malformed, clientId(8), { malformedBlobRate: 0.5 }),
       ],
     });
     let n = 1;
@@ -100,6 +103,43 @@ describe("faults", () => {
     }
     expect(expired).toBeGreaterThan(0);
     expect([...seenIn.values()].some((count) => count > 1)).toBe(true);
+  });
+
+  it("issue 7 item 7: should break the bodies of malformed blobs in every kind, the same way on every fetch", async () => {
+    const client = feed(TENANTS.malformed);
+    const { descriptors } = await client.listAll("Audit.Exchange", {
+      startTime: apiTime(new Date(FIXED_NOW.getTime() - 6 * HOUR)),
+      endTime: apiTime(FIXED_NOW),
+    });
+    const kinds = new Map<string, number>();
+    const count = (kind: string): void => void kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    for (const descriptor of descriptors) {
+      const { status, body } = await client.bytes(`${client.root}/audit/${descriptor.contentId}`);
+      expect(status).toBe(200);
+      expect((await client.bytes(`${client.root}/audit/${descriptor.contentId}`)).body.equals(body)).toBe(true);
+      if (!isUtf8(body)) {
+        count("invalid-utf8");
+        continue;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString("utf8"));
+      } catch {
+        expect(body.toString("utf8").endsWith("]")).toBe(false);
+        count("truncated");
+        continue;
+      }
+      if (!Array.isArray(parsed)) {
+        expect(Array.isArray((parsed as { value?: unknown }).value)).toBe(true);
+        count("not-array");
+      } else count((parsed as AuditRecord[]).some((record) => record.Id === undefined) ? "missing-id" : "healthy");
+    }
+    expect([...kinds.keys()].sort()).toEqual(["healthy", "invalid-utf8", "missing-id", "not-array", "truncated"]);
+    // Ground truth leaves out what a collector cannot read, and counts the records it delivers without an Id.
+    const truth = emulator
+      .tenant(TENANTS.malformed)
+      .groundTruth({ from: new Date(FIXED_NOW.getTime() - 6 * HOUR), to: FIXED_NOW, contentTypes: ["Audit.Exchange"] });
+    expect(truth.withoutId).toBe(kinds.get("missing-id"));
   });
 
   it("should put records out of order within blobs by default, and in order when outOfOrder is false", async () => {

@@ -127,6 +127,8 @@ describe("timeline", () => {
       outOfOrder: true,
       expiredBlobRate: 0,
       poisoned: false,
+      malformedBlobRate: 0,
+      malformedBlobKinds: [],
     });
     const ids = new Set<string>();
     let count = 0;
@@ -153,6 +155,8 @@ describe("timeline", () => {
       outOfOrder: true,
       expiredBlobRate: 0,
       poisoned: false,
+      malformedBlobRate: 0,
+      malformedBlobKinds: [],
     });
     const blobs = [...timeline.listable(1_000_000, 1_000_000 + HOUR, 1_000_000 + HOUR)];
     expect(blobs.length).toBe(360);

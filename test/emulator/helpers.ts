@@ -49,6 +49,13 @@ export class FeedClient {
     return { status: res.statusCode, headers: res.headers, text, json: text === "" ? undefined : JSON.parse(text) };
   }
 
+  /** The body as bytes, for bodies that are not JSON (or not even UTF-8). */
+  async bytes(url: string): Promise<{ status: number; body: Buffer }> {
+    const headers = this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` };
+    const res = await request(url, { headers });
+    return { status: res.statusCode, body: Buffer.from(await res.body.arrayBuffer()) };
+  }
+
   start(contentType: string): Promise<Answer> {
     return this.call(`${this.root}/subscriptions/start?contentType=${contentType}`, "POST");
   }

@@ -6,7 +6,8 @@ import type { IdentityProvider } from "../identity/index.ts";
 import type { TenantState } from "../tenant.ts";
 import { errorBody, errors } from "./af-errors.ts";
 import type { ApiError } from "./af-errors.ts";
-import { streamJsonArray } from "./blob-body.ts";
+import type { MalformedKind } from "../options.ts";
+import { sendMalformedBlob, streamJsonArray } from "./blob-body.ts";
 import { parseContentId } from "../content/content-id.ts";
 import { listContent } from "./list-content.ts";
 import { parseRoute, queryOf } from "./route.ts";
@@ -60,7 +61,7 @@ type Reply =
   | { kind: "error"; error: ApiError }
   | { kind: "json"; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: "empty" }
-  | { kind: "blob"; tenant: TenantState; contentType: ContentType; index: number }
+  | { kind: "blob"; tenant: TenantState; contentType: ContentType; index: number; malformed: MalformedKind | undefined }
   | { kind: "asp-net"; status: number; message: string; headers?: Record<string, string> }
   | { kind: "timeout" }
   | { kind: "reset" };
@@ -181,7 +182,7 @@ function fetchBlob(context: ManagementContext, tenant: TenantState, contentId: s
   if (parsed.contentType === "DLP.All" && !roles.includes(READ_DLP)) return error(errors.permissionMissing(roles, READ_DLP));
   const blob = tenant.fetchable(parsed.contentType, parsed.createdMs, parsed.shard, contentId, context.nowMs());
   if ("code" in blob) return error(blob);
-  return { kind: "blob", tenant, contentType: parsed.contentType, index: blob.index };
+  return { kind: "blob", tenant, contentType: parsed.contentType, index: blob.index, malformed: blob.malformed };
 }
 
 /**
@@ -262,7 +263,11 @@ async function send(context: ManagementContext, res: ServerResponse, reply: Repl
     case "blob":
       record.status = 200;
       res.writeHead(200, json);
-      await streamJsonArray(res, reply.tenant.blobRecords(reply.contentType, reply.index));
+      if (reply.malformed === undefined) await streamJsonArray(res, reply.tenant.blobRecords(reply.contentType, reply.index));
+      else {
+        const broken = reply.tenant.timeline(reply.contentType).brokenRecord(reply.index).record;
+        sendMalformedBlob(res, [...reply.tenant.blobRecords(reply.contentType, reply.index)], broken, reply.malformed);
+      }
       return;
   }
 }

@@ -1,4 +1,5 @@
 import type { ContentType } from "../../../collector/src/source/content.ts";
+import type { MalformedKind } from "../options.ts";
 import { fraction, uniqueGuid } from "../random.ts";
 
 const HOUR_MS = 3_600_000;
@@ -25,6 +26,8 @@ export interface TimelineSettings {
   outOfOrder: boolean;
   expiredBlobRate: number;
   poisoned: boolean;
+  malformedBlobRate: number;
+  malformedBlobKinds: readonly MalformedKind[];
 }
 
 /** A blob as the timeline defines it, before any subscription or clock rule is applied. */
@@ -35,6 +38,8 @@ export interface Blob {
   availableMs: number;
   expirationMs: number;
   poisoned: boolean;
+  /** How its body is broken, every time it is fetched; undefined for a healthy blob. */
+  malformed: MalformedKind | undefined;
 }
 
 /** Position of a record: the blob that generated it and its index there. Duplicates keep their origin. */
@@ -77,7 +82,7 @@ export class Timeline {
   }
 
   blob(index: number): Blob {
-    const { key, lateBlobDelayMs, expiredBlobRate, poisoned } = this.settings;
+    const { key, lateBlobDelayMs, expiredBlobRate, poisoned, malformedBlobRate, malformedBlobKinds } = this.settings;
     const createdMs = this.createdMs(index);
     const availableMs = this.isLate(index) ? createdMs + lateBlobDelayMs : createdMs;
     const expiresEarly = expiredBlobRate > 0 && fraction(key, index, 4) < expiredBlobRate;
@@ -87,6 +92,10 @@ export class Timeline {
       availableMs,
       expirationMs: expiresEarly ? availableMs : createdMs + RETENTION_MS,
       poisoned: poisoned && fraction(key, index, 5) < POISON_RATE,
+      malformed:
+        malformedBlobRate > 0 && fraction(key, index, 8) < malformedBlobRate
+          ? malformedBlobKinds[Math.floor(fraction(key, index, 10) * malformedBlobKinds.length)]
+          : undefined,
     };
   }
 
@@ -102,6 +111,11 @@ export class Timeline {
   indexCreatedAt(ms: number): number | undefined {
     const index = this.firstIndexAtOrAfter(ms);
     return this.generates && this.createdMs(index) === ms ? index : undefined;
+  }
+
+  /** The blob's own record that a `missing-id` or `invalid-utf8` body breaks: the middle one. */
+  brokenRecord(index: number): RecordRef {
+    return { blob: index, record: Math.floor(this.recordCount(index) / 2) };
   }
 
   recordCount(index: number): number {
