@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AuditfeedError } from "../../../collector/src/errors.ts";
 import { createLogger } from "../../../collector/src/log/logger.ts";
-import { runCycle, type CycleReport, type CycleSettings } from "../../../collector/src/pipeline/cycle.ts";
+import { runCycle, type CycleOptions, type CycleReport, type CycleSettings } from "../../../collector/src/pipeline/cycle.ts";
 import { Delivery } from "../../../collector/src/pipeline/delivery.ts";
 import { readDeliveredRecords } from "../../../collector/src/sinks/file/delivered-records.ts";
 import { FileSink } from "../../../collector/src/sinks/file/file-sink.ts";
@@ -45,7 +45,12 @@ describe("runCycle over several cycles", () => {
     await directory.remove();
   });
 
-  async function cycles(client: ScriptedClient, count: number, stepMs = 5 * MINUTE): Promise<CycleReport[]> {
+  async function cycles(
+    client: ScriptedClient,
+    count: number,
+    stepMs = 5 * MINUTE,
+    options: (cycle: number) => CycleOptions = () => ({}),
+  ): Promise<CycleReport[]> {
     store = new SqliteStateStore({ path: join(directory.path, "state.sqlite"), dedupeHorizonMs: 8 * DAY, now: () => client.now });
     const snapshot = await store.open();
     sink = new FileSink({ directory: join(directory.path, "events"), rotateBytes: 1_048_576 });
@@ -58,7 +63,7 @@ describe("runCycle over several cycles", () => {
     const reports: CycleReport[] = [];
     for (let cycle = 0; cycle < count; cycle++) {
       if (cycle > 0) client.now = new Date(client.now.getTime() + stepMs);
-      reports.push(await runCycle({ client, store, delivery, logger }, cursors, SETTINGS));
+      reports.push(await runCycle({ client, store, delivery, logger }, cursors, SETTINGS, options(cycle)));
     }
     return reports;
   }
@@ -181,5 +186,30 @@ describe("runCycle over several cycles", () => {
 
     expect(reports.map((report) => report.contentTypes[0]?.quarantined)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect((await store.failedBlobs())[0]).toMatchObject({ code: "AF_ERR_BLOB_MALFORMED", failures: 1 });
+  });
+
+  it("should not count a blob broken off by a stop as failed: the next cycle delivers it", async () => {
+    const stop = new AbortController();
+    const brokenOff = (): Error => {
+      stop.abort();
+      return new AuditfeedError("AF_ERR_TRANSIENT", "The request was aborted.", { retryable: true });
+    };
+    const client = new ScriptedClient(NOW, [
+      { contentId: "first", created: minutesBefore(50), records: ids("first", 2) },
+      {
+        contentId: "stopped",
+        created: minutesBefore(40),
+        records: ids("stopped", 3),
+        failure: { afterBatches: 1, error: brokenOff, until: new Date(NOW.getTime() + 1) },
+      },
+    ]);
+    const reports = await cycles(client, 2, 5 * MINUTE, (cycle) => (cycle === 0 ? { stop: stop.signal } : {}));
+
+    expect(reports.map((report) => [report.interrupted, total(report, "failed"), total(report, "blobs")])).toEqual([
+      [true, 0, 1],
+      [false, 0, 1],
+    ]);
+    expect(await store.failedBlobs()).toEqual([]);
+    expect((await readDeliveredRecords(join(directory.path, "events"))).lines).toBe(5);
   });
 });

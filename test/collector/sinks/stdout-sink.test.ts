@@ -97,6 +97,20 @@ describe("StdoutSink", () => {
     expect(error?.message).toContain("standard output");
   });
 
+  it("should keep the lines a rolled-back blob wrote (they cannot be taken back: at least once), and repeat nothing else", async () => {
+    const { stream, received } = slowStream();
+    const sink = new StdoutSink({ stream });
+    await sink.open(null);
+    const complete = records(3);
+    const partial = records(2, 10);
+    await sink.write(complete);
+    await sink.savepoint();
+    await sink.write(partial);
+    await sink.rollback();
+    await sink.flush();
+    expect(received()).toBe([...complete, ...partial].map((record) => `${record.json}\n`).join(""));
+  });
+
   it("should be what createSink builds for kind stdout, and the file sink for kind file", () => {
     expect(createSink({ kind: "stdout" }).name).toBe("stdout");
     expect(createSink({ kind: "file", directory: "/tmp/unused", rotateBytes: 1 }).delivery).toBe("exactly-once");
