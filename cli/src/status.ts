@@ -3,7 +3,7 @@ import { configHelp, loadConfig, type CollectorConfig } from "../../collector/sr
 import { isAuditfeedError } from "../../collector/src/errors.ts";
 import { contentTypeStatuses, HORIZON_WARNING_MS, type ContentTypeStatus } from "../../collector/src/health/status.ts";
 import { createStateStore, describeState } from "../../collector/src/state/index.ts";
-import type { StateSnapshot } from "../../collector/src/state/store.ts";
+import type { FailedBlob, StateSnapshot } from "../../collector/src/state/store.ts";
 import { EXIT } from "./exit-codes.ts";
 import { humanDuration } from "./summary.ts";
 
@@ -34,14 +34,15 @@ export async function statusCommand(args: string[], env: NodeJS.ProcessEnv = pro
     process.stderr.write(`auditfeed status: ${error.message}\n`);
     return EXIT.config;
   }
-  const snapshot = await readState(config);
-  if (typeof snapshot === "string") {
-    process.stderr.write(`auditfeed status: ${snapshot}\n`);
+  const state = await readState(config);
+  if (typeof state === "string") {
+    process.stderr.write(`auditfeed status: ${state}\n`);
     return EXIT.partial;
   }
+  const { snapshot, failed } = state;
   // The server's clock as the last cycle measured it against this host's; status itself talks to no server.
   const now = new Date(Date.now() + snapshot.stats.clockSkewMs);
-  const statuses = contentTypeStatuses(snapshot.cursors, snapshot.stats, config.contentTypes, now);
+  const statuses = contentTypeStatuses(snapshot.cursors, snapshot.stats, config.contentTypes, now, failed);
   const { throttled, retries } = snapshot.stats;
   out(
     json
@@ -51,16 +52,17 @@ export async function statusCommand(args: string[], env: NodeJS.ProcessEnv = pro
   return statuses.some((status) => status.horizonLeftMs < HORIZON_WARNING_MS) ? EXIT.partial : EXIT.ok;
 }
 
-/** The snapshot, or why there is none. The store is opened as the collector opens it, then closed at once. */
-async function readState(config: CollectorConfig): Promise<StateSnapshot | string> {
+/** The snapshot and the failed blobs, or why there are none. The store is opened as the collector opens it, then closed at once. */
+async function readState(config: CollectorConfig): Promise<{ snapshot: StateSnapshot; failed: FailedBlob[] } | string> {
   const where = describeState(config.state);
   if (config.state.kind === "sqlite" && !existsSync(config.state.path))
     return `there is no state at ${where} yet: the collector has not run with this state location.`;
   const store = createStateStore(config.state, { dedupeHorizonMs: config.dedupeHorizonMs, now: () => new Date() });
   try {
     const snapshot = await store.open();
+    const failed = await store.failedBlobs();
     await store.close();
-    return snapshot;
+    return { snapshot, failed };
   } catch (error) {
     if (isAuditfeedError(error) && (error.code === "AF_ERR_STATE_LOCKED" || error.code === "AF_ERR_STATE_HELD")) {
       return `${error.message} status reads the state between runs; while \`auditfeed run\` holds it, read its metrics endpoint instead.`;

@@ -11,7 +11,7 @@ import { createCredential } from "./source/credential.ts";
 import { ManagementClient } from "./source/management-client.ts";
 import { trustExtraCa } from "./source/trust.ts";
 import { createStateStore, describeState } from "./state/index.ts";
-import type { ContentTypeCursor, RunStats, StateStore } from "./state/store.ts";
+import type { ContentTypeCursor, FailedBlob, RunStats, StateStore } from "./state/store.ts";
 import { addCycle } from "./health/run-stats.ts";
 import { contentTypeStatuses, HORIZON_WARNING_MS, type ContentTypeStatus } from "./health/status.ts";
 
@@ -37,6 +37,8 @@ export class Collector {
   readonly #settings: CycleSettings;
   readonly #cursors: Partial<Record<ContentType, ContentTypeCursor>>;
   #stats: RunStats;
+  /** The failed blobs as the last cycle left them: a failing blob's contentExpiration is its content type's horizon. */
+  #failed: FailedBlob[] = [];
   #needsRecovery = false;
 
   private constructor(parts: {
@@ -144,7 +146,7 @@ export class Collector {
 
   /** Each content type's lag, backlog and horizon now (server clock), from the cursors and the run statistics. */
   status(): ContentTypeStatus[] {
-    return contentTypeStatuses(this.#cursors, this.#stats, this.#settings.contentTypes, this.#client.serverNow());
+    return contentTypeStatuses(this.#cursors, this.#stats, this.#settings.contentTypes, this.#client.serverNow(), this.#failed);
   }
 
   /** Adds the cycle to the run statistics (one small commit), then warns about any content type near the horizon. */
@@ -163,6 +165,7 @@ export class Collector {
       clockSkewMs: now.getTime() - Date.now(),
     });
     await this.#store.commit({ blobs: [], stats: this.#stats, at: now });
+    this.#failed = await this.#store.failedBlobs();
     for (const status of this.status()) {
       if (status.horizonLeftMs >= HORIZON_WARNING_MS) continue;
       this.#logger.error(

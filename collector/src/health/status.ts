@@ -1,6 +1,6 @@
 import { LISTING_RETENTION_MS, RETENTION_MARGIN_MS } from "../pipeline/windows.ts";
 import type { ContentType } from "../source/content.ts";
-import { EMPTY_CONTENT_TYPE_STATS, type ContentTypeCursor, type ContentTypeStats, type RunStats } from "../state/store.ts";
+import { EMPTY_CONTENT_TYPE_STATS, type ContentTypeCursor, type ContentTypeStats, type FailedBlob, type RunStats } from "../state/store.ts";
 
 /** Below this much time left before the 7-day listing horizon, the collector logs an error every cycle. */
 export const HORIZON_WARNING_MS = 24 * 3_600_000;
@@ -28,21 +28,27 @@ export interface ContentTypeStatus {
 
 /**
  * Each content type's status at `now` (the server's clock). The horizon: every cycle re-lists from the cursor's
- * `listedThrough` (which never passes a pending blob), and the API lists nothing older than 7 days, so content is
- * lost once `listedThrough` (or the origin, before the first full listing) is older than 7 days (less the safety
- * margin the planner keeps).
+ * `listedThrough` (which never passes a listed blob not attempted yet), and the API lists nothing older than 7 days,
+ * so content is lost once `listedThrough` (or the origin, before the first full listing) is older than 7 days (less
+ * the safety margin the planner keeps). A blob that keeps failing is remembered and retried from the state instead,
+ * until its contentExpiration: that is its horizon, if earlier (`failed`; quarantined blobs are no longer tried).
  */
 export function contentTypeStatuses(
   cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>,
   stats: RunStats,
   contentTypes: readonly ContentType[],
   now: Date,
+  failed: readonly FailedBlob[] = [],
 ): ContentTypeStatus[] {
   return contentTypes.map((contentType) => {
     const cursor = cursors[contentType];
     const figures = stats.contentTypes[contentType] ?? EMPTY_CONTENT_TYPE_STATS;
     const listedFrom = cursor === undefined ? now : new Date(cursor.listedThrough ?? cursor.origin);
-    const horizonAt = new Date(listedFrom.getTime() + LISTING_RETENTION_MS - RETENTION_MARGIN_MS);
+    const expirations = failed
+      .filter((entry) => entry.descriptor.contentType === contentType && entry.quarantinedAt === null)
+      .map((entry) => Date.parse(entry.descriptor.contentExpiration))
+      .filter(Number.isFinite);
+    const horizonAt = new Date(Math.min(listedFrom.getTime() + LISTING_RETENTION_MS - RETENTION_MARGIN_MS, ...expirations));
     const newest = figures.newestDelivered;
     return {
       contentType,
