@@ -5,7 +5,8 @@
 # test/e2e/container-image.test.ts builds the same artifact with the same command, starts it the way this file does
 # (as a user who cannot write the code or the working folder) and checks that it collects and what it holds.
 
-FROM node:24-bookworm-slim AS build
+# The bundle is the same on every platform: build it once, natively, for a multi-platform image.
+FROM --platform=$BUILDPLATFORM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # The bundler is a dev dependency; its binary arrives as an optional dependency, so no install script needs to run.

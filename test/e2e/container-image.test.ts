@@ -43,7 +43,7 @@ function bundledSources(bundle: string): Set<string> {
 describe("the collector image's Dockerfile", () => {
   it("should have a build stage that sees only the collector's sources and a runtime stage that copies only the artifact", () => {
     expect(dockerfile).toHaveLength(2);
-    expect(instructions(buildStage, "FROM")[0]).toMatch(/^node:24[-.\w]* AS build$/);
+    expect(instructions(buildStage, "FROM")[0]).toMatch(/^--platform=\$BUILDPLATFORM node:24[-.\w]* AS build$/);
     expect(instructions(runtimeStage, "FROM")[0]).toMatch(/^node:24[-.\w]*$/);
     const sources = instructions(buildStage, "COPY").flatMap((args) => args.split(/\s+/).slice(0, -1));
     expect(sources.sort()).toEqual(["cli", "collector", "package-lock.json", "package.json"]);
