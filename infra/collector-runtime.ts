@@ -9,13 +9,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../collector/src/config/clouds.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
 import { AppCredential } from "./app-credential.ts";
-import type { CredentialMode, JobSink } from "./config.ts";
+import type { CredentialMode, ImageRegistry, JobSink } from "./config.ts";
 import { roleAssignmentName, roleDefinitionId } from "./deterministic-names.ts";
 import { SECRET_MOUNT_PATH } from "./job-wiring.ts";
 import { jobEnvironment } from "./job-environment.ts";
 import type { JobSetting, JobWiring } from "./job-wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
-import { KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
+import { ACR_PULL_ROLE_ID, KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
 
 /**
  * MSSP mode: the pieces the provider stack shares among its customers' jobs, read from its outputs. The job then
@@ -68,6 +68,8 @@ export interface CollectorRuntimeArgs {
   readonly contentTypes: readonly ContentType[];
   /** Container image that provides the `auditfeed` command. */
   readonly image: string;
+  /** The private registry of `image`, pulled with the managed identity; undefined for a public image. */
+  readonly imageRegistry: ImageRegistry | undefined;
   /** Five-field cron expression (UTC) of the job; default every 5 minutes. */
   readonly schedule: string;
   /** Longest a run may take, in seconds, before Container Apps stops it. */
@@ -158,6 +160,20 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       KEY_VAULT_SECRETS_USER_ROLE_ID,
       client.subscriptionId,
     );
+    // AcrPull on a private registry, which may sit in another subscription: the role definition is named in its own.
+    const registry = args.imageRegistry;
+    const imagePull =
+      registry === undefined
+        ? []
+        : [
+            this.roleAssignment(
+              `${name}-acr-pull`,
+              pulumi.output(registry.resourceId),
+              identity.principalId,
+              ACR_PULL_ROLE_ID,
+              pulumi.output(registry.resourceId.split("/")[2] ?? ""),
+            ),
+          ];
 
     // Named by the collector's option keys: job-environment.ts turns them into the variables the collector reads.
     const common: JobSetting[] = [
@@ -188,6 +204,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
           replicaTimeout: args.replicaTimeoutSeconds,
           replicaRetryLimit: 1,
           secrets: wiring.secrets.map((secret) => ({ name: secret.name, keyVaultUrl: secret.keyVaultUrl, identity: identity.resourceId })),
+          registries: registry === undefined ? [] : [{ server: registry.server, identity: identity.resourceId }],
         },
         template: {
           containers: [
@@ -213,7 +230,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
         },
       },
       // The first run must find consent, the directory role, the credential and its own data-plane roles in place.
-      { parent: this, dependsOn: [...args.grants, ...hosting.readiness, vaultAccess] },
+      { parent: this, dependsOn: [...args.grants, ...hosting.readiness, vaultAccess, ...imagePull] },
     );
 
     this.resourceGroupName = resourceGroupName;

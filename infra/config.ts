@@ -25,6 +25,7 @@ export const CONFIG_KEYS = [
   "contentTypes",
   "publisherId",
   "image",
+  "imageRegistry",
   "schedule",
   "replicaTimeoutSeconds",
   "logRetentionDays",
@@ -68,6 +69,8 @@ export interface StackConfig {
   readonly contentTypes: readonly ContentType[];
   readonly publisherId: string;
   readonly image: string;
+  /** The Azure Container Registry that holds `image`, pulled with the collector's managed identity; undefined for a public registry. */
+  readonly imageRegistry: ImageRegistry | undefined;
   /** Five-field cron expression, UTC. */
   readonly schedule: string;
   readonly replicaTimeoutSeconds: number;
@@ -79,6 +82,12 @@ export interface StackConfig {
    * consents to and whose runtime runs the job. Undefined: a dedicated app and runtime for this tenant.
    */
   readonly providerStack: string | undefined;
+}
+
+/** A private Azure Container Registry: its login server (the image's host) and its ARM resource id (the AcrPull scope). */
+export interface ImageRegistry {
+  readonly server: string;
+  readonly resourceId: string;
 }
 
 /** What `parseStackConfig` needs besides the stack's own keys. */
@@ -150,6 +159,7 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
     contentTypes: contentTypes(values.contentTypes),
     publisherId: values.publisherId === undefined ? tenantId : config.guid("publisherId", values.publisherId),
     image: values.image ?? DEFAULT_IMAGE,
+    imageRegistry: imageRegistry(values.image ?? DEFAULT_IMAGE, values.imageRegistry),
     schedule: cron(values.schedule ?? DEFAULT_SCHEDULE),
     replicaTimeoutSeconds: config.integer("replicaTimeoutSeconds", 1800, 60, 86_400),
     logRetentionDays: config.integer("logRetentionDays", 30, 30, 730),
@@ -221,4 +231,40 @@ function cron(value: string): string {
     );
   }
   return fields.join(" ");
+}
+
+// `<registry host>/<path>[:tag][@sha256:digest]`; the host is what Container Apps signs in to.
+const IMAGE_REFERENCE = /^([a-z0-9.-]+(?::\d+)?)\/[a-z0-9._/-]+(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+// Azure Container Registry login servers, per cloud (azurecr.io, azurecr.us for US Government, azurecr.cn).
+const ACR_SERVER = /^([a-z0-9]+)\.azurecr\.(?:io|us|cn)$/;
+const ACR_RESOURCE_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.ContainerRegistry\/registries\/([a-zA-Z0-9]+)$/i;
+
+/**
+ * A public image (ghcr.io, mcr.microsoft.com...) is pulled anonymously. An image in Azure Container Registry is pulled
+ * with the collector's managed identity, which the stack grants AcrPull on the registry: no registry password anywhere.
+ */
+function imageRegistry(image: string, resourceId: string | undefined): ImageRegistry | undefined {
+  const server = IMAGE_REFERENCE.exec(image)?.[1];
+  if (server === undefined) {
+    throw configError(`auditfeed:image must be a full image reference such as ${DEFAULT_IMAGE} (registry host, path, tag or digest); got "${image}".`);
+  }
+  const acrName = ACR_SERVER.exec(server)?.[1];
+  if (resourceId === undefined) {
+    if (acrName === undefined) return undefined;
+    throw configError(
+      `auditfeed:image is in the Azure Container Registry ${server}: set auditfeed:imageRegistry to its resource id (az acr show --name ${acrName} --query id -o tsv) so the collector's identity is granted AcrPull to pull it.`,
+    );
+  }
+  const registryName = ACR_RESOURCE_ID.exec(resourceId)?.[1];
+  if (registryName === undefined) {
+    throw configError(
+      `auditfeed:imageRegistry must be an Azure Container Registry resource id, /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>; got "${resourceId}".`,
+    );
+  }
+  if (acrName !== registryName.toLowerCase()) {
+    throw configError(
+      `auditfeed:imageRegistry is the registry ${registryName}, but auditfeed:image is pulled from ${server}: point both at the same registry.`,
+    );
+  }
+  return { server, resourceId };
 }

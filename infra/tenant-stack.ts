@@ -71,6 +71,7 @@ export function declareTenantStack(config: StackConfig, inputs: TenantStackInput
       publisherId: config.publisherId,
       contentTypes: config.contentTypes,
       image: config.image,
+      imageRegistry: config.imageRegistry,
       schedule: config.schedule,
       replicaTimeoutSeconds: config.replicaTimeoutSeconds,
       logRetentionDays: config.logRetentionDays,

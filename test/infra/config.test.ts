@@ -7,6 +7,7 @@ import { parseStackConfig } from "../../infra/config.ts";
 const TENANT = "7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d";
 const OTHER_TENANT = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 const minimal = { customer: "contoso", tenantId: TENANT };
+const ACR = "/subscriptions/0f1e2d3c-4b5a-4697-8877-665544332211/resourceGroups/images/providers/Microsoft.ContainerRegistry/registries/socmirror";
 
 describe("parseStackConfig", () => {
   it("should fill in documented defaults", () => {
@@ -57,6 +58,14 @@ describe("parseStackConfig", () => {
     expect(config).toMatchObject({ contentTypes: ["Audit.Exchange", "DLP.All"], globalReader: false, credentialRotationDays: 30, schedule: "0 * * * *" });
   });
 
+  it("should pull a public image anonymously and a private ACR image with the identity, from the registry the image names", () => {
+    expect(parseStackConfig(minimal).imageRegistry).toBeUndefined();
+    expect(parseStackConfig({ ...minimal, image: "socmirror.azurecr.us/auditfeed@sha256:" + "a".repeat(64), imageRegistry: ACR }).imageRegistry).toEqual({
+      server: "socmirror.azurecr.us",
+      resourceId: ACR,
+    });
+  });
+
   it.each([
     [{ tenantId: TENANT }, "auditfeed:customer is required: set it to a short lowercase name such as contoso with `pulumi config set customer <value>`."],
     [
@@ -96,6 +105,19 @@ describe("parseStackConfig", () => {
     [{ ...minimal, sink: "http" }, 'auditfeed:sink must be a sink the collector has and the job can use: stdout; got "http".'],
     [{ ...minimal, sink: "file" }, 'auditfeed:sink must be a sink the collector has and the job can use: stdout; got "file".'],
     [{ ...minimal, sinkUrl: "https://siem.example" }, "auditfeed:sinkUrl is not a setting of this stack"],
+    [{ ...minimal, image: "auditfeed:latest" }, "auditfeed:image must be a full image reference such as ghcr.io/auditfeed/auditfeed:0.1.0"],
+    [
+      { ...minimal, image: "socmirror.azurecr.io/auditfeed:0.1.0" },
+      "auditfeed:image is in the Azure Container Registry socmirror.azurecr.io: set auditfeed:imageRegistry to its resource id (az acr show --name socmirror --query id -o tsv)",
+    ],
+    [
+      { ...minimal, image: "socmirror.azurecr.io/auditfeed:0.1.0", imageRegistry: "socmirror" },
+      "auditfeed:imageRegistry must be an Azure Container Registry resource id",
+    ],
+    [
+      { ...minimal, image: "other.azurecr.io/auditfeed:0.1.0", imageRegistry: ACR },
+      "auditfeed:imageRegistry is the registry socmirror, but auditfeed:image is pulled from other.azurecr.io: point both at the same registry.",
+    ],
     [{ ...minimal, tenantID: TENANT }, "auditfeed:tenantID is not a setting of this stack; remove it (known keys:"],
   ])("should refuse %j", (values, message) => {
     let caught: unknown;

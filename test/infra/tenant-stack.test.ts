@@ -253,6 +253,31 @@ describe("tenant stack, least privilege and options", () => {
     expect(vault).toMatchObject({ properties: { enableRbacAuthorization: true, tenantId: CUSTOMER_TENANT } });
   });
 
+  it("should pull a public image with no registry credential, and a private ACR image with the identity granted AcrPull", async () => {
+    const { customer } = await deploy({});
+    const [publicJob] = inputsOf(customer, "azure-native:app:Job");
+    expect((publicJob?.configuration as { registries: unknown[] }).registries).toEqual([]);
+
+    const registry = `/subscriptions/0f1e2d3c-4b5a-4697-8877-665544332211/resourceGroups/images/providers/Microsoft.ContainerRegistry/registries/socmirror`;
+    const mirrored = await deploy({ image: "socmirror.azurecr.io/auditfeed:0.1.0", imageRegistry: registry });
+    const [job] = inputsOf(mirrored.customer, "azure-native:app:Job");
+    expect((job?.configuration as { registries: unknown[] }).registries).toEqual([
+      { server: "socmirror.azurecr.io", identity: `${mirrored.customer}-collector-identity-id` },
+    ]);
+    expect(JSON.stringify(job?.configuration)).not.toMatch(/password/i);
+    const pull = inputsOf(mirrored.customer, "azure-native:authorization:RoleAssignment").find((a) => a.scope === registry);
+    expect(pull).toMatchObject({
+      roleDefinitionId:
+        "/subscriptions/0f1e2d3c-4b5a-4697-8877-665544332211/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d",
+      principalType: "ServicePrincipal",
+      principalId: `principal-${mirrored.customer}-collector-identity`,
+    });
+    const jobResource = one(mirrored.captured, "azure-native:app:Job");
+    const acrPull = mirrored.captured.find((c) => c.name === `${mirrored.customer}-collector-acr-pull`);
+    expect(job?.template).toMatchObject({ containers: [{ image: "socmirror.azurecr.io/auditfeed:0.1.0" }] });
+    expect(jobResource.opts.dependsOn as pulumi.Resource[]).toContain(acrPull?.resource);
+  });
+
   it("should leave Global Reader out when globalReader is false", async () => {
     const { customer, outputs } = await deploy({ globalReader: "false" });
     expect(inputsOf(customer, "azuread:index/directoryRoleAssignment:DirectoryRoleAssignment")).toEqual([]);
