@@ -25,7 +25,7 @@ describe("docs/troubleshooting.md", () => {
   });
 
   it("should explain every Entra code that auditfeed doctor diagnoses", async () => {
-    const codes = await found(["cli/src/doctor"], /case (\d{5,7}):/g);
+    const codes = await found(["collector", "cli"], /case (\d{5,7}):/g);
     expect(codes.length).toBeGreaterThanOrEqual(10);
     expect(codes.filter((code) => !guide.includes(`AADSTS${code}`))).toEqual([]);
   });
