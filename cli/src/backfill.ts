@@ -70,6 +70,6 @@ export async function backfillCommand(args: string[]): Promise<number> {
     logger.error("The backfill failed; what was committed stays, and running it again resumes without duplicates.", { error });
     return exitCodeOfFailure(error);
   } finally {
-    await collector.close();
+    await opened.close();
   }
 }

@@ -21,6 +21,6 @@ export async function onceCommand(args: string[]): Promise<number> {
     logger.error("The cycle failed; nothing after the last commit was kept, and the next run starts from there.", { error });
     return exitCodeOfFailure(error);
   } finally {
-    await collector.close();
+    await opened.close();
   }
 }

@@ -4,8 +4,17 @@ import { isAuditfeedError } from "../../collector/src/errors.ts";
 import { fileSinkReadingHelp } from "../../collector/src/sinks/file/reading-rules.ts";
 import { createLogger, type Logger } from "../../collector/src/log/logger.ts";
 import { EXIT, exitCodeOfFailure } from "./exit-codes.ts";
+import { startTelemetry, type Telemetry } from "./telemetry.ts";
 
-export type Opened = { readonly collector: Collector; readonly config: CollectorConfig; readonly logger: Logger } | { readonly exit: number };
+export type Opened =
+  | {
+      readonly collector: Collector;
+      readonly config: CollectorConfig;
+      readonly logger: Logger;
+      /** Closes the collector, then pushes the last metrics and closes the metrics endpoint. */
+      close(): Promise<void>;
+    }
+  | { readonly exit: number };
 
 /** The `--help` text of a command that runs the collector: its usage line, then every collector option. */
 export function collectorHelp(command: string, usage: string): string {
@@ -26,9 +35,18 @@ export async function openCollector(command: string, configArgs: string[], env: 
     return { exit: EXIT.config };
   }
   const logger = createLogger({ level: config.logLevel }).child({ tenantId: config.tenantId });
+  let telemetry: Telemetry | undefined;
   try {
-    return { collector: await Collector.open(config, logger), config, logger };
+    telemetry = await startTelemetry(config);
+    const collector = await Collector.open(config, logger, telemetry.meter === undefined ? {} : { meter: telemetry.meter });
+    const started = telemetry;
+    const close = async (): Promise<void> => {
+      await collector.close();
+      await started.shutdown();
+    };
+    return { collector, config, logger, close };
   } catch (error) {
+    await telemetry?.shutdown();
     logger.error("The collector could not start.", { error });
     return { exit: exitCodeOfFailure(error) };
   }

@@ -40,6 +40,6 @@ export async function runCommand(args: string[]): Promise<number> {
     logger.info("Stopped on request.");
     return EXIT.ok;
   } finally {
-    await collector.close();
+    await opened.close();
   }
 }

@@ -12,7 +12,9 @@ import { ManagementClient } from "./source/management-client.ts";
 import { trustExtraCa } from "./source/trust.ts";
 import { createStateStore, describeState } from "./state/index.ts";
 import type { ContentTypeCursor, FailedBlob, RunStats, StateStore } from "./state/store.ts";
+import type { Meter } from "@opentelemetry/api";
 import { addCycle } from "./health/run-stats.ts";
+import { createCollectorMetrics, type CollectorMetrics } from "./metrics/instruments.ts";
 import { contentTypeStatuses, HORIZON_WARNING_MS, type ContentTypeStatus } from "./health/status.ts";
 
 /** Memory bound per blob in flight; with the default concurrency of 4 the fetch stage holds at most 32 MiB. */
@@ -22,6 +24,8 @@ const MAX_BUFFERED_BYTES_PER_BLOB = 8 * 1024 * 1024;
 export interface CollectorSettings {
   /** Retry timing of Management API calls; tests shorten it. */
   readonly retry?: RetrySettings;
+  /** Where the collector's metrics are recorded (the command sets up the exporters); none are kept without one. */
+  readonly meter?: Meter;
 }
 
 /**
@@ -39,6 +43,7 @@ export class Collector {
   #stats: RunStats;
   /** The failed blobs as the last cycle left them: a failing blob's contentExpiration is its content type's horizon. */
   #failed: FailedBlob[] = [];
+  #metrics: CollectorMetrics | undefined;
   #needsRecovery = false;
 
   private constructor(parts: {
@@ -91,7 +96,8 @@ export class Collector {
       await client.close();
       throw stateMismatchNamingTheState(error, describeState(config.state));
     }
-    const delivery = new Delivery({ sink, store, logger, committedCheckpoint, now: serverNow });
+    let metrics: CollectorMetrics | undefined;
+    const delivery = new Delivery({ sink, store, logger, committedCheckpoint, now: serverNow, onFlush: (seconds) => metrics?.sinkFlushed(seconds) });
     const cycleSettings: CycleSettings = {
       contentTypes: config.contentTypes,
       lookbackMs: config.lookbackMs,
@@ -107,7 +113,21 @@ export class Collector {
       delivery: sink.delivery,
       state: describeState(config.state),
     });
-    return new Collector({ client, store, sink, delivery, logger, settings: cycleSettings, cursors: { ...snapshot.cursors }, stats: snapshot.stats });
+    const collector = new Collector({
+      client,
+      store,
+      sink,
+      delivery,
+      logger,
+      settings: cycleSettings,
+      cursors: { ...snapshot.cursors },
+      stats: snapshot.stats,
+    });
+    if (settings.meter !== undefined) {
+      metrics = createCollectorMetrics(settings.meter, { status: () => collector.status(), counters: () => client.counters() });
+      collector.#metrics = metrics;
+    }
+    return collector;
   }
 
   /**
@@ -133,9 +153,12 @@ export class Collector {
         this.#logger.info("Cycle finished for the content type.", { ...entry, ms: Date.now() - started });
       }
       await this.#recordCycle(countersBefore, { reports: report.contentTypes });
+      const troubled = report.interrupted || report.contentTypes.some((entry) => entry.error !== undefined || entry.failed > 0);
+      this.#metrics?.cycleFinished(troubled ? "partial" : "ok", report.contentTypes);
       return report;
     } catch (error) {
       this.#needsRecovery = true;
+      this.#metrics?.cycleFinished("failed", []);
       const failure = isAuditfeedError(error) ? { code: error.code, message: error.message } : { code: "AF_ERR_UNEXPECTED", message: String(error) };
       await this.#recordCycle(countersBefore, { failure }).catch((recordError: unknown) =>
         this.#logger.debug("The run statistics of a failed cycle could not be saved.", { error: recordError }),

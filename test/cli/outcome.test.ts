@@ -8,6 +8,7 @@ const clean = (contentType: ContentTypeReport["contentType"]): ContentTypeReport
   listed: 3,
   blobs: 3,
   records: 60,
+  bytes: 6000,
   duplicates: 0,
   expired: 0,
   failed: 0,

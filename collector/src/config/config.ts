@@ -47,6 +47,8 @@ export interface CollectorConfig {
   sink: { kind: "file"; directory: string; rotateBytes: number } | { kind: "stdout" };
   state: StateConfig;
   logLevel: LogLevel;
+  /** Where metrics go: a Prometheus endpoint to scrape and/or an OTLP/HTTP push; both absent means none are kept. */
+  metrics: { prometheus?: { host: string; port: number }; otlpUrl?: string; intervalMs: number };
 }
 
 const MINUTE_MS = 60_000;
@@ -70,6 +72,7 @@ export function defaultConfig(cwd: string): Omit<CollectorConfig, "tenantId" | "
     sink: { kind: "file", directory: resolve(cwd, "auditfeed-data/events"), rotateBytes: 128 * 1_048_576 },
     state: { kind: "sqlite", path: resolve(cwd, "auditfeed-data/state.sqlite") },
     logLevel: "info",
+    metrics: { intervalMs: MINUTE_MS },
   };
 }
 
@@ -181,11 +184,43 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
           },
     state: stateFrom(raw, path("state", defaults.state.kind === "sqlite" ? defaults.state.path : ""), problems, cloud),
     logLevel: field("logLevel", (text) => parseChoice(text, LOG_LEVELS), defaults.logLevel),
+    metrics: metricsFrom(field, raw, problems),
   };
   if (problems.length > 0) {
     throw new AuditfeedError("AF_ERR_CONFIG", `The configuration is invalid:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
   }
   return config;
+}
+
+function metricsFrom(
+  field: <T>(key: OptionKey, parse: (text: string) => Parsed<T>, fallback: T, fix?: string) => T,
+  raw: (key: OptionKey) => RawValue | undefined,
+  problems: string[],
+): CollectorConfig["metrics"] {
+  const intervalMs = field("metricsInterval", parseDuration, MINUTE_MS);
+  checkRange(problems, raw("metricsInterval"), intervalMs, 1_000, HOUR_MS, "use 1s to 1h");
+  const prometheus = field<{ host: string; port: number } | undefined>("metricsListen", parseListen, undefined);
+  const otlpUrl = field<string | undefined>("otlpMetricsUrl", parseHttpUrl, undefined);
+  return { intervalMs, ...(prometheus === undefined ? {} : { prometheus }), ...(otlpUrl === undefined ? {} : { otlpUrl }) };
+}
+
+/** "0.0.0.0:9464", "127.0.0.1:9464", "[::]:9464": where the Prometheus endpoint listens. */
+function parseListen(text: string): Parsed<{ host: string; port: number }> {
+  const match = /^(\[[0-9a-f:.]+\]|[\w.-]+):(\d{1,5})$/i.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (match === null || !(port >= 1 && port <= 65_535)) return { ok: false, expected: "host:port, such as 0.0.0.0:9464 (all interfaces) or 127.0.0.1:9464" };
+  return { ok: true, value: { host: (match[1] as string).replace(/^\[|\]$/g, ""), port } };
+}
+
+/** An http or https URL (an OTLP collector is often plain http inside the same network; no token goes there). */
+function parseHttpUrl(text: string): Parsed<string> {
+  try {
+    const url = new URL(text.trim());
+    if (url.protocol === "http:" || url.protocol === "https:") return { ok: true, value: url.href };
+  } catch {
+    // reported below
+  }
+  return { ok: false, expected: "an http or https URL such as http://otel-collector:4318/v1/metrics" };
 }
 
 function credentialFrom(

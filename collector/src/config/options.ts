@@ -196,6 +196,27 @@ export const OPTIONS = [
     defaultText: "none: the managed identity",
   },
   { key: "logLevel", flag: "--log-level", env: "AUDITFEED_LOG_LEVEL", description: "debug, info, warn or error.", defaultText: "info" },
+  {
+    key: "metricsListen",
+    flag: "--metrics-listen",
+    env: "AUDITFEED_METRICS_LISTEN",
+    description: "host:port of the Prometheus endpoint (/metrics) of `run` and `once`, e.g. 0.0.0.0:9464 in a container.",
+    defaultText: "off",
+  },
+  {
+    key: "otlpMetricsUrl",
+    flag: "--otlp-metrics-url",
+    env: "AUDITFEED_OTLP_METRICS_URL",
+    description: "OTLP/HTTP metrics endpoint to push to, e.g. http://otel-collector:4318/v1/metrics.",
+    defaultText: "off",
+  },
+  {
+    key: "metricsInterval",
+    flag: "--metrics-interval",
+    env: "AUDITFEED_METRICS_INTERVAL",
+    description: "How often metrics are pushed over OTLP (a run that ends pushes what is left).",
+    defaultText: "60s",
+  },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionKey = (typeof OPTIONS)[number]["key"];

@@ -43,6 +43,8 @@ export interface ContentTypeReport {
   /** Blobs delivered now. */
   blobs: number;
   records: number;
+  /** UTF-8 bytes of the JSON of the records delivered now. */
+  bytes: number;
   duplicates: number;
   expired: number;
   /** Blobs that failed in this cycle and stay pending for the next (a blob quarantined now counts here too). */
@@ -116,7 +118,7 @@ export async function runCycle(
   const reports = new Map<ContentType, ContentTypeReport>(
     settings.contentTypes.map((contentType) => [
       contentType,
-      { contentType, listed: 0, blobs: 0, records: 0, duplicates: 0, expired: 0, failed: 0, pending: 0, quarantined: 0 },
+      { contentType, listed: 0, blobs: 0, records: 0, bytes: 0, duplicates: 0, expired: 0, failed: 0, pending: 0, quarantined: 0 },
     ]),
   );
   const report = (contentType: ContentType): ContentTypeReport => reports.get(contentType) as ContentTypeReport;
@@ -252,6 +254,7 @@ export async function runCycle(
       else {
         entry.blobs++;
         entry.records += blob.records;
+        entry.bytes += blob.bytes;
         entry.duplicates += blob.duplicates;
         const created = createdOf.get(blob.contentId);
         if (created !== undefined && (entry.newestDelivered === undefined || created > entry.newestDelivered)) entry.newestDelivered = created;

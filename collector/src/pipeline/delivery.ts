@@ -25,6 +25,8 @@ export interface CommittedBlob {
   readonly records: number;
   /** Records of this blob dropped because they were delivered before (by an earlier blob, run or group). */
   readonly duplicates: number;
+  /** UTF-8 bytes of the delivered records' JSON. */
+  readonly bytes: number;
 }
 
 /**
@@ -42,10 +44,11 @@ export class Delivery {
   readonly #limits: DeliveryLimits;
   readonly #now: () => Date;
   /** The open group: blobs whose every new record was written, with their duplicate counts for the reports. */
-  #blobs: Array<{ readonly commit: BlobCommit; readonly duplicates: number }> = [];
+  #blobs: Array<{ readonly commit: BlobCommit; readonly duplicates: number; readonly bytes: number }> = [];
   #ids = new Set<string>();
   #openedAt = 0;
   #committedCheckpoint: SinkCheckpoint | null;
+  readonly #onFlush: ((seconds: number) => void) | undefined;
 
   constructor(options: {
     sink: Sink;
@@ -55,7 +58,10 @@ export class Delivery {
     committedCheckpoint: SinkCheckpoint | null;
     limits?: DeliveryLimits;
     now: () => Date;
+    /** Told how long each sink flush took (the sink latency metric). */
+    onFlush?: (seconds: number) => void;
   }) {
+    this.#onFlush = options.onFlush;
     this.#committedCheckpoint = options.committedCheckpoint;
     this.#sink = options.sink;
     this.#store = options.store;
@@ -80,6 +86,7 @@ export class Delivery {
     if (this.#blobs.length === 0 && this.#ids.size === 0) this.#openedAt = Date.now();
     const delivered: RecordRef[] = [];
     let duplicates = 0;
+    let bytes = 0;
     try {
       for await (const batch of batches) {
         const fresh = await this.#fresh(batch);
@@ -89,6 +96,7 @@ export class Delivery {
         for (const record of fresh) {
           this.#ids.add(record.id);
           delivered.push({ id: record.id, creationTime: record.creationTime });
+          bytes += Buffer.byteLength(record.json);
         }
         await this.#sink.write(outbound);
       }
@@ -98,13 +106,13 @@ export class Delivery {
       else if (delivered.length > 0) await this.#takeBack(descriptor, delivered);
       throw error;
     }
-    this.#blobs.push({ commit: blobCommit(descriptor, "delivered", delivered), duplicates });
+    this.#blobs.push({ commit: blobCommit(descriptor, "delivered", delivered), duplicates, bytes });
     return delivered.length;
   }
 
   /** Records that a blob could not be fetched because it expired: it is never listed as pending again. */
   markExpired(descriptor: ContentDescriptor): void {
-    this.#blobs.push({ commit: blobCommit(descriptor, "expired", []), duplicates: 0 });
+    this.#blobs.push({ commit: blobCommit(descriptor, "expired", []), duplicates: 0, bytes: 0 });
   }
 
   /** True when the open group is large or old enough to commit now. */
@@ -119,8 +127,10 @@ export class Delivery {
     if (group.length === 0 && records === 0 && extra.cursors === undefined && extra.failed === undefined) return [];
     const blobs = group.map((entry) => entry.commit);
     let sinkCheckpoint;
+    const flushStarted = performance.now();
     try {
       sinkCheckpoint = await this.#sink.flush();
+      this.#onFlush?.((performance.now() - flushStarted) / 1000);
     } catch (error) {
       await this.discard();
       throw error;
@@ -139,12 +149,13 @@ export class Delivery {
     this.#ids = new Set();
     await this.#sink.committed(sinkCheckpoint);
     this.#logger.debug("Committed a delivery group.", { blobs: blobs.length, records });
-    return group.map(({ commit: blob, duplicates }) => ({
+    return group.map(({ commit: blob, duplicates, bytes }) => ({
       contentType: blob.contentType,
       contentId: blob.contentId,
       outcome: blob.outcome,
       records: blob.records.length,
       duplicates,
+      bytes,
     }));
   }
 

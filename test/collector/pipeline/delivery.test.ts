@@ -63,11 +63,11 @@ describe("Delivery", () => {
     expect(await delivery.deliverBlob(blob("a"), batches(records("1", "2", "2"), records("3")))).toBe(3);
     expect(await delivery.deliverBlob(blob("b"), batches(records("3", "4")))).toBe(1);
     expect(await delivery.commit()).toEqual([
-      { contentType: "Audit.Exchange", contentId: "a", outcome: "delivered", records: 3, duplicates: 1 },
-      { contentType: "Audit.Exchange", contentId: "b", outcome: "delivered", records: 1, duplicates: 1 },
+      { contentType: "Audit.Exchange", contentId: "a", outcome: "delivered", records: 3, duplicates: 1, bytes: 30 },
+      { contentType: "Audit.Exchange", contentId: "b", outcome: "delivered", records: 1, duplicates: 1, bytes: 10 },
     ]);
     await delivery.deliverBlob(blob("c"), batches(records("4", "5")));
-    expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "c", outcome: "delivered", records: 1, duplicates: 1 }]);
+    expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "c", outcome: "delivered", records: 1, duplicates: 1, bytes: 10 }]);
     const delivered = await readDeliveredRecords(events());
     expect([...delivered.ids].sort()).toEqual(["1", "2", "3", "4", "5"]);
     expect(delivered.lines).toBe(5);
@@ -107,7 +107,7 @@ describe("Delivery", () => {
 
   it("should commit an expired blob to the ledger without records", async () => {
     delivery.markExpired(blob("gone"));
-    expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "gone", outcome: "expired", records: 0, duplicates: 0 }]);
+    expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "gone", outcome: "expired", records: 0, duplicates: 0, bytes: 0 }]);
     expect(await store.committedBlobs([listed("gone")])).toEqual(new Set(["gone"]));
   });
 });
