@@ -14,6 +14,7 @@ import { roleAssignmentName, roleDefinitionId } from "./deterministic-names.ts";
 import { SECRET_MOUNT_PATH } from "./job-wiring.ts";
 import { jobEnvironment } from "./job-environment.ts";
 import type { JobSetting, JobWiring } from "./job-wiring.ts";
+import { CollectorMonitoring } from "./monitoring.ts";
 import type { RotationWindow } from "./rotation.ts";
 import { ACR_PULL_ROLE_ID, KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
 
@@ -53,6 +54,8 @@ interface Hosting {
   readonly credentialWiring: JobWiring;
   readonly credentialExpiresAt: pulumi.Output<string> | undefined;
   readonly readiness: readonly pulumi.Resource[];
+  /** The Log Analytics workspace the job logs to, when this stack owns it (dedicated hosting). */
+  readonly workspaceId?: pulumi.Output<string>;
 }
 
 export interface CollectorRuntimeArgs {
@@ -86,6 +89,8 @@ export interface CollectorRuntimeArgs {
   readonly sink: JobSink;
   /** MSSP mode: run on the provider's shared pieces instead of creating this tenant's own (see `SharedRuntime`). */
   readonly shared?: SharedRuntime;
+  /** Action group (resource id) the collector's alerts notify; undefined: the alerts only show in Azure Monitor. */
+  readonly alertActionGroupId?: string | undefined;
 }
 
 /** Container name of the collector's state in the tenant's own storage account. */
@@ -234,6 +239,13 @@ export class CollectorRuntime extends pulumi.ComponentResource {
     );
 
     this.resourceGroupName = resourceGroupName;
+    if (hosting.workspaceId !== undefined) {
+      new CollectorMonitoring(
+        `${name}-monitoring`,
+        { customer: args.customer, resourceGroupName, location, workspaceId: hosting.workspaceId, jobName: job.name, actionGroupId: args.alertActionGroupId },
+        { parent: this },
+      );
+    }
     this.jobName = job.name;
     this.stateLocation = hosting.stateLocation;
     this.identityClientId = pulumi.output(identity.clientId);
@@ -325,6 +337,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
     return {
       identity: { resourceId: identity.id, clientId: identity.clientId, principalId: identity.principalId },
       environmentId: environment.id,
+      workspaceId: workspace.id,
       stateLocation: pulumi.interpolate`azblob://${account.name}/${STATE_CONTAINER_NAME}`,
       stateBlobEndpoint: account.primaryEndpoints.blob,
       credentialWiring: credential.wiring,

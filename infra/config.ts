@@ -31,6 +31,7 @@ export const CONFIG_KEYS = [
   "logRetentionDays",
   "sink",
   "providerStack",
+  "alertActionGroupId",
 ] as const;
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
@@ -82,6 +83,8 @@ export interface StackConfig {
    * consents to and whose runtime runs the job. Undefined: a dedicated app and runtime for this tenant.
    */
   readonly providerStack: string | undefined;
+  /** Resource id of the Azure Monitor action group the collector's alerts notify; undefined: alerts without actions. */
+  readonly alertActionGroupId: string | undefined;
 }
 
 /** A private Azure Container Registry: its login server (the image's host) and its ARM resource id (the AcrPull scope). */
@@ -165,7 +168,17 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
     logRetentionDays: config.integer("logRetentionDays", 30, 30, 730),
     sink,
     providerStack,
+    alertActionGroupId: actionGroupId(values.alertActionGroupId),
   };
+}
+
+const ACTION_GROUP_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i;
+
+function actionGroupId(value: string | undefined): string | undefined {
+  if (value === undefined || ACTION_GROUP_ID.test(value)) return value;
+  throw configError(
+    `auditfeed:alertActionGroupId is ${JSON.stringify(value)}: give the resource id of an Azure Monitor action group, /subscriptions/<id>/resourceGroups/<group>/providers/microsoft.insights/actionGroups/<name> (az monitor action-group show --query id).`,
+  );
 }
 
 /** `providerStack`, checked, with the settings MSSP mode leaves to the provider refused by name. */

@@ -9,8 +9,12 @@ const ROLE_ASSIGNMENT_NAMESPACE = "0b6f3c52-51d4-4c3e-9d7c-4b8a1f2e6a10";
  * assignment it made instead of failing with RoleAssignmentExists under a fresh random name.
  */
 export function roleAssignmentName(scope: string, principalId: string, roleDefinitionGuid: string): string {
+  return nameBasedUuid(`${scope.toLowerCase()}|${principalId.toLowerCase()}|${roleDefinitionGuid.toLowerCase()}`);
+}
+
+function nameBasedUuid(text: string): string {
   const namespace = Buffer.from(ROLE_ASSIGNMENT_NAMESPACE.replaceAll("-", ""), "hex");
-  const name = Buffer.from(`${scope.toLowerCase()}|${principalId.toLowerCase()}|${roleDefinitionGuid.toLowerCase()}`, "utf8");
+  const name = Buffer.from(text, "utf8");
   const bytes = createHash("sha1").update(namespace).update(name).digest().subarray(0, 16);
   bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
   bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
@@ -21,4 +25,9 @@ export function roleAssignmentName(scope: string, principalId: string, roleDefin
 /** Full resource id of a built-in role definition; ARM rejects the bare GUID. */
 export function roleDefinitionId(subscriptionId: string, roleDefinitionGuid: string): string {
   return `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleDefinitionGuid}`;
+}
+
+/** Name-based UUID of a workbook (ARM names workbooks by GUID): the same workspace and name always give the same one. */
+export function workbookName(workspaceId: string, name: string): string {
+  return nameBasedUuid(`workbook|${workspaceId.toLowerCase()}|${name}`);
 }

@@ -80,6 +80,7 @@ export function declareTenantStack(config: StackConfig, inputs: TenantStackInput
       app: { applicationResourceId: access.applicationResourceId, clientId: access.clientId },
       grants: access.grants,
       sink: config.sink,
+      alertActionGroupId: config.alertActionGroupId,
       ...(provider === undefined ? {} : { shared: provider.shared }),
     },
     { ...opts, providers: { "azure-native": azure, azuread: entra } },

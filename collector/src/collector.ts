@@ -149,10 +149,18 @@ export class Collector {
         this.#settings,
         options,
       );
-      for (const entry of report.contentTypes) {
-        this.#logger.info("Cycle finished for the content type.", { ...entry, ms: Date.now() - started });
-      }
       await this.#recordCycle(countersBefore, { reports: report.contentTypes });
+      const statuses = this.status();
+      for (const entry of report.contentTypes) {
+        // Lag and horizon ride along, so the stack's workbook can chart them from this one line per content type.
+        const status = statuses.find((candidate) => candidate.contentType === entry.contentType);
+        this.#logger.info("Cycle finished for the content type.", {
+          ...entry,
+          lagMs: status?.lagMs,
+          horizonLeftMs: status?.horizonLeftMs,
+          ms: Date.now() - started,
+        });
+      }
       const troubled = report.interrupted || report.contentTypes.some((entry) => entry.error !== undefined || entry.failed > 0);
       this.#metrics?.cycleFinished(troubled ? "partial" : "ok", report.contentTypes);
       return report;

@@ -6,6 +6,7 @@ import { parseStackConfig } from "../../infra/config.ts";
 import type { CredentialMode } from "../../infra/config.ts";
 import { declareTenantStack } from "../../infra/tenant-stack.ts";
 import type { TenantStackOutputs } from "../../infra/tenant-stack.ts";
+import { pollUntil } from "../e2e/harness.ts";
 import { expectConsentGraph } from "./consent-probe.ts";
 import {
   ACTIVITY_FEED_READ,
@@ -80,6 +81,7 @@ function inputsOf(customer: string, type: string): Record<string, unknown>[] {
 
 const COMMON_TYPES = [
   "auditfeed:index:AppCredential",
+  "auditfeed:index:CollectorMonitoring",
   "auditfeed:index:CollectorRuntime",
   "auditfeed:index:TenantAccess",
   "azuread:index/appRoleAssignment:AppRoleAssignment",
@@ -89,10 +91,14 @@ const COMMON_TYPES = [
   "azuread:index/servicePrincipal:ServicePrincipal",
   "azure-native:app:Job",
   "azure-native:app:ManagedEnvironment",
+  "azure-native:applicationinsights:Workbook",
   "azure-native:authorization:RoleAssignment",
   "azure-native:authorization:RoleAssignment",
   "azure-native:keyvault:Vault",
   "azure-native:managedidentity:UserAssignedIdentity",
+  "azure-native:monitor:ScheduledQueryRule",
+  "azure-native:monitor:ScheduledQueryRule",
+  "azure-native:monitor:ScheduledQueryRule",
   "azure-native:operationalinsights:Workspace",
   "azure-native:resources:ResourceGroup",
   "azure-native:storage:BlobContainer",
@@ -230,6 +236,35 @@ describe.each(CASES)("tenant stack, $mode credential in $cloud", ({ cloud, mode 
 });
 
 describe("tenant stack, least privilege and options", () => {
+  it("should alert on failing runs, a stuck blob and the horizon through the configured action group, and chart them in a workbook", async () => {
+    const actionGroup = "/subscriptions/0d6a9c1e-5b2f-4a3d-8e7c-1f2a3b4c5d6e/resourceGroups/soc/providers/microsoft.insights/actionGroups/soc-oncall";
+    const { customer } = await deploy({ credential: "secret", alertActionGroupId: actionGroup });
+    // The rules and the workbook register once the job's name is known, after the outputs `deploy` waits for.
+    const registeredAll = (): boolean =>
+      inputsOf(customer, "azure-native:monitor:ScheduledQueryRule").length === 3 &&
+      inputsOf(customer, "azure-native:applicationinsights:Workbook").length === 1;
+    expect(await pollUntil(registeredAll, 10_000)).toBe(true);
+    const rules = inputsOf(customer, "azure-native:monitor:ScheduledQueryRule");
+    expect(rules.map((rule) => rule.severity).sort()).toEqual([0, 1, 2]);
+    for (const rule of rules) {
+      expect(rule).toMatchObject({ kind: "LogAlert", enabled: true, scopes: [`${customer}-collector-logs-id`], actions: { actionGroups: [actionGroup] } });
+      const [condition] = (rule.criteria as { allOf: Array<{ query: string }> }).allOf;
+      expect(condition?.query).toContain(`ContainerJobName_s == "${customer}-collector-job`);
+    }
+    const [workbook] = inputsOf(customer, "azure-native:applicationinsights:Workbook");
+    expect(workbook).toMatchObject({ kind: "shared", category: "workbook", sourceId: `${customer}-collector-logs-id` });
+    const charts = (JSON.parse(workbook?.serializedData as string) as { items: Array<{ content: { title?: string } }> }).items.map(
+      (item) => item.content.title,
+    );
+    expect(charts).toEqual([undefined, "Records delivered per content type", expect.stringContaining("Lag"), expect.stringContaining("7-day horizon")]);
+  });
+
+  it("should refuse an action group that is not a resource id", () => {
+    expect(() => parseStackConfig({ customer: "cust", tenantId: CUSTOMER_TENANT, credential: "secret", alertActionGroupId: "soc-oncall" })).toThrow(
+      /auditfeed:alertActionGroupId is "soc-oncall": give the resource id of an Azure Monitor action group/,
+    );
+  });
+
   it("should grant the managed identity only blob data on the state container and secret reads on the vault", async () => {
     const { customer } = await deploy({ credential: "secret" });
     const assignments = inputsOf(customer, "azure-native:authorization:RoleAssignment");
