@@ -37,9 +37,15 @@ export interface CliRun {
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * libfaketime's variables, when the suite runs under `faketime` (how the suite is shown not to depend on the date), so
+ * that the collector's process sees the same faked clock as the test's; empty otherwise.
+ */
+const FAKED_CLOCK = Object.fromEntries(Object.entries(process.env).filter(([key]) => key === "LD_PRELOAD" || key.startsWith("FAKETIME")));
+
 /** `auditfeed <args>` (or another copy of the entry) in a child process, on the Node that runs the tests, with only the given environment. */
 export function runCli(args: readonly string[], env: Record<string, string>, cwd = ROOT, entry = AUDITFEED): CliRun {
-  const child = spawn(process.execPath, [entry, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "", ...env } });
+  const child = spawn(process.execPath, [entry, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "", ...FAKED_CLOCK, ...env } });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -7,6 +7,7 @@ import { CLOUDS as CLOUD_TABLE, type CloudName } from "../../collector/src/confi
 import { loadConfig } from "../../collector/src/config/config.ts";
 import { OPTIONS } from "../../collector/src/config/options.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
+import { createClientCertificate } from "../../emulator/src/tls.ts";
 import { parseStackConfig, type CredentialMode } from "../../infra/config.ts";
 import { jobEnvironment } from "../../infra/job-environment.ts";
 import { declareTenantStack } from "../../infra/tenant-stack.ts";
@@ -53,9 +54,11 @@ const root = mkdtempSync(join(tmpdir(), "auditfeed-job-env-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** What Key Vault would hold for each job secret: stand-ins the collector's loader must accept. */
+// The collector checks the certificate file with its configuration, so the stand-in is a real PEM certificate and key.
+const CERTIFICATE = createClientCertificate("auditfeed-job-environment-test");
 const SECRET_VALUES: Record<string, string> = {
   "client-secret": "stand-in-client-secret",
-  "client-certificate": "-----BEGIN PRIVATE KEY-----\nstand-in\n-----END PRIVATE KEY-----\n",
+  "client-certificate": `${CERTIFICATE.certPem}${CERTIFICATE.keyPem}`,
 };
 
 interface JobInputs {
