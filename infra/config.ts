@@ -1,3 +1,4 @@
+import { Cron } from "croner";
 import type { Cloud } from "../collector/src/config/clouds.ts";
 import { SINK_KINDS } from "../collector/src/sinks/index.ts";
 import { CONTENT_TYPES, isContentType } from "../collector/src/source/content.ts";
@@ -115,7 +116,12 @@ export const DEFAULT_SCHEDULE = "*/5 * * * *";
 
 // Alphanumeric only: it prefixes storage-account and Key Vault names, which allow nothing else and are capped at 24.
 const CUSTOMER_SLUG = /^[a-z][a-z0-9]{2,11}$/;
-const CRON_FIELD = /^[0-9*,\-/]+$/;
+/**
+ * Runs that may start, find the state held by one long run and exit 4, before `replicaTimeoutSeconds` stops it.
+ * Overlap is safe (the state's lease admits one run at a time), but a timeout many intervals long only piles up
+ * executions that do nothing: the default (30 minutes over a 5-minute schedule) is the limit.
+ */
+export const MAX_OVERLAPPING_RUNS = 6;
 
 // A fully qualified stack name: the provider lives in another project, so organization and project are needed.
 const STACK_REFERENCE = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
@@ -140,6 +146,14 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
   const sameTenant = subscriptionTenantId !== undefined && subscriptionTenantId.toLowerCase() === tenantId.toLowerCase();
   // In MSSP mode the job always exchanges the provider identity's assertion: federated, across tenants.
   const credential = providerStack === undefined ? credentialMode(values.credential, sameTenant, subscriptionTenantId, tenantId) : "federated";
+  const schedule = cron(values.schedule ?? DEFAULT_SCHEDULE);
+  const replicaTimeoutSeconds = config.integer("replicaTimeoutSeconds", 1800, 60, 86_400);
+  const intervalSeconds = shortestIntervalSeconds(schedule);
+  if (replicaTimeoutSeconds > MAX_OVERLAPPING_RUNS * intervalSeconds) {
+    throw configError(
+      `auditfeed:replicaTimeoutSeconds (${replicaTimeoutSeconds}) is more than ${MAX_OVERLAPPING_RUNS} times the shortest interval of auditfeed:schedule "${schedule}" (${intervalSeconds} s): the runs started while one run lasts that long only find the state held and exit 4. Set replicaTimeoutSeconds to at most ${MAX_OVERLAPPING_RUNS * intervalSeconds}, or space the schedule out.`,
+    );
+  }
   const sink = values.sink ?? "stdout";
   if (!isJobSink(sink)) {
     throw configError(
@@ -163,8 +177,8 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
     publisherId: values.publisherId === undefined ? tenantId : config.guid("publisherId", values.publisherId),
     image: values.image ?? DEFAULT_IMAGE,
     imageRegistry: imageRegistry(values.image ?? DEFAULT_IMAGE, values.imageRegistry),
-    schedule: cron(values.schedule ?? DEFAULT_SCHEDULE),
-    replicaTimeoutSeconds: config.integer("replicaTimeoutSeconds", 1800, 60, 86_400),
+    schedule,
+    replicaTimeoutSeconds,
     logRetentionDays: config.integer("logRetentionDays", 30, 30, 730),
     sink,
     providerStack,
@@ -236,12 +250,18 @@ function contentTypes(value: string | undefined): readonly ContentType[] {
   return [...new Set(parsed as ContentType[])];
 }
 
+/** Five fields, each checked by a cron library (ranges, steps, names), as Container Apps reads them (UTC). */
 function cron(value: string): string {
   const fields = value.trim().split(/\s+/);
-  if (fields.length !== 5 || !fields.every((field) => CRON_FIELD.test(field))) {
-    throw configError(
-      `auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "${DEFAULT_SCHEDULE}"; got "${value}".`,
+  const refuse = (why: string): ReturnType<typeof configError> =>
+    configError(
+      `auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "${DEFAULT_SCHEDULE}"; got "${value}"${why}.`,
     );
+  if (fields.length !== 5) throw refuse("");
+  try {
+    new Cron(fields.join(" "), { paused: true, timezone: "UTC" });
+  } catch (error) {
+    throw refuse(` (${(error as Error).message})`);
   }
   return fields.join(" ");
 }
@@ -280,4 +300,14 @@ function imageRegistry(image: string, resourceId: string | undefined): ImageRegi
     );
   }
   return { server, resourceId };
+}
+
+/** Shortest time between two runs of a valid schedule, over its next 2,000 runs from a fixed instant (deterministic). */
+export function shortestIntervalSeconds(schedule: string): number {
+  const runs = new Cron(schedule, { paused: true, timezone: "UTC" }).nextRuns(2_000, new Date("2026-01-01T00:00:00Z"));
+  let shortest = Infinity;
+  for (let index = 1; index < runs.length; index++) {
+    shortest = Math.min(shortest, ((runs[index] as Date).getTime() - (runs[index - 1] as Date).getTime()) / 1_000);
+  }
+  return Number.isFinite(shortest) ? shortest : 365 * 86_400;
 }

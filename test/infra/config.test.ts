@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { parseStackConfig } from "../../infra/config.ts";
+import { parseStackConfig, shortestIntervalSeconds } from "../../infra/config.ts";
 
 const TENANT = "7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d";
 const OTHER_TENANT = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
@@ -28,6 +28,15 @@ describe("parseStackConfig", () => {
       sink: "stdout",
     });
     expect(config.contentTypes).toEqual(CONTENT_TYPES);
+  });
+
+  it.each([
+    ["* * * * *", "300", 60],
+    ["0 */6 * * *", "86400", 21_600],
+    ["15,45 9-17 * * 1-5", "1800", 1_800],
+  ])("should accept schedule %s with replicaTimeoutSeconds %s (shortest interval %i s)", (schedule, replicaTimeoutSeconds, interval) => {
+    expect(parseStackConfig({ ...minimal, schedule, replicaTimeoutSeconds })).toMatchObject({ schedule, replicaTimeoutSeconds: Number(replicaTimeoutSeconds) });
+    expect(shortestIntervalSeconds(schedule)).toBe(interval);
   });
 
   it("should accept the example stack for the fictitious customer", () => {
@@ -117,6 +126,18 @@ describe("parseStackConfig", () => {
     [
       { ...minimal, image: "other.azurecr.io/auditfeed:0.1.0", imageRegistry: ACR },
       "auditfeed:imageRegistry is the registry socmirror, but auditfeed:image is pulled from other.azurecr.io: point both at the same registry.",
+    ],
+    [
+      { ...minimal, schedule: "99 99 99 99 99" },
+      'auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "*/5 * * * *"; got "99 99 99 99 99" (',
+    ],
+    [
+      { ...minimal, schedule: "*/5 * * * * *" },
+      'auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "*/5 * * * *"; got "*/5 * * * * *".',
+    ],
+    [
+      { ...minimal, schedule: "* * * * *" },
+      'auditfeed:replicaTimeoutSeconds (1800) is more than 6 times the shortest interval of auditfeed:schedule "* * * * *" (60 s): the runs started while one run lasts that long only find the state held and exit 4. Set replicaTimeoutSeconds to at most 360, or space the schedule out.',
     ],
     [{ ...minimal, tenantID: TENANT }, "auditfeed:tenantID is not a setting of this stack; remove it (known keys:"],
   ])("should refuse %j", (values, message) => {
