@@ -11,6 +11,7 @@ import type { ContentType } from "../collector/src/source/content.ts";
 import { AppCredential } from "./app-credential.ts";
 import type { CredentialMode, ImageRegistry, JobSink } from "./config.ts";
 import { roleAssignmentName, roleDefinitionId } from "./deterministic-names.ts";
+import { afterRolesApply } from "./role-propagation.ts";
 import { SECRET_MOUNT_PATH } from "./job-wiring.ts";
 import { jobEnvironment } from "./job-environment.ts";
 import type { JobSetting, JobWiring } from "./job-wiring.ts";
@@ -197,11 +198,13 @@ export class CollectorRuntime extends pulumi.ComponentResource {
     const wiring = mergeWiring([{ settings: common, secrets: [], files: [] }, hosting.credentialWiring]);
 
     const job = new app.Job(
-      `${name}-job`,
+      `${args.customer}-job`,
       {
         resourceGroupName,
         location,
-        environmentId: hosting.environmentId,
+        // Container Apps checks the Key Vault references with the identity when the job is created: on the first
+        // `up` the job waits until the vault's role assignment is old enough to be in effect (role-propagation.ts).
+        environmentId: afterRolesApply(pulumi.output(hosting.environmentId), [vaultAccess]),
         identity: { type: app.ManagedServiceIdentityType.UserAssigned, userAssignedIdentities: [identity.resourceId] },
         configuration: {
           triggerType: app.TriggerType.Schedule,
@@ -269,8 +272,10 @@ export class CollectorRuntime extends pulumi.ComponentResource {
     const parent = { parent: this };
     const { resourceGroupName, location } = where;
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location }, parent);
+    // azure-native appends 8 characters: with a customer name of at most 12, "<customer>st" and "<customer>kv" stay
+    // within the 24 that storage accounts and vaults allow.
     const account = new storage.StorageAccount(
-      `${args.customer}state`,
+      `${args.customer}st`,
       {
         resourceGroupName,
         location,
@@ -319,8 +324,9 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       parent,
     );
     const workspaceKeys = operationalinsights.getSharedKeysOutput({ resourceGroupName, workspaceName: workspace.name }, parent);
+    // Container Apps names (environment, job) allow 32 characters: "<customer>-env" and "<customer>-job" plus 8.
     const environment = new app.ManagedEnvironment(
-      `${name}-environment`,
+      `${args.customer}-env`,
       {
         resourceGroupName,
         location,

@@ -199,8 +199,8 @@ describe.each(CASES)("tenant stack, $mode credential in $cloud", ({ cloud, mode 
       AUDITFEED_PUBLISHER_ID: CUSTOMER_TENANT,
       AUDITFEED_CONTENT_TYPES: "Audit.AzureActiveDirectory,Audit.Exchange,Audit.SharePoint,Audit.General,DLP.All",
       AUDITFEED_CREDENTIAL: mode,
-      AUDITFEED_STATE: `azblob://${customer}stateabc123/auditfeed-state`,
-      AUDITFEED_STATE_BLOB_ENDPOINT: `https://${customer}stateabc123.blob.core.windows.net/`,
+      AUDITFEED_STATE: `azblob://${customer}stabc123/auditfeed-state`,
+      AUDITFEED_STATE_BLOB_ENDPOINT: `https://${customer}stabc123.blob.core.windows.net/`,
       AUDITFEED_MANAGED_IDENTITY_CLIENT_ID: mockGuid(`mi-client-${customer}-collector-identity`),
       AUDITFEED_SINK: "stdout",
     });
@@ -311,6 +311,26 @@ describe("tenant stack, least privilege and options", () => {
     const acrPull = mirrored.captured.find((c) => c.name === `${mirrored.customer}-collector-acr-pull`);
     expect(job?.template).toMatchObject({ containers: [{ image: "socmirror.azurecr.io/auditfeed:0.1.0" }] });
     expect(jobResource.opts.dependsOn as pulumi.Resource[]).toContain(acrPull?.resource);
+  });
+
+  it("should leave room for the 8 characters azure-native appends, for the longest customer name the config accepts", async () => {
+    const longest = "abcdefghijkl";
+    expect(() => parseStackConfig({ customer: `${longest}m`, tenantId: CUSTOMER_TENANT })).toThrow(/3 to 12 lowercase letters/);
+    await deploy({ customer: longest });
+    // Azure's limits: storage accounts and vaults 24 (letters and digits only for accounts), Container Apps jobs and environments 32.
+    const limits: Record<string, number> = {
+      "azure-native:storage:StorageAccount": 24,
+      "azure-native:keyvault:Vault": 24,
+      "azure-native:app:Job": 32,
+      "azure-native:app:ManagedEnvironment": 32,
+    };
+    for (const [type, limit] of Object.entries(limits)) {
+      const names = registered.filter((resource) => resource.type === type && resource.name.startsWith(longest)).map((resource) => resource.name);
+      expect(names, type).toHaveLength(1);
+      for (const name of names) expect(name.length + 8, `${type} ${name}`).toBeLessThanOrEqual(limit);
+    }
+    const [account] = registered.filter((resource) => resource.type === "azure-native:storage:StorageAccount" && resource.name.startsWith(longest));
+    expect(account?.name).toMatch(/^[a-z0-9]+$/);
   });
 
   it("should leave Global Reader out when globalReader is false", async () => {
