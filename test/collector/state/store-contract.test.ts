@@ -318,9 +318,13 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     await exited;
     const killedAt = Date.now();
     let reopened: StateStore | undefined;
+    // Until the collector has measured the server's clock, the store's clock may read far off (here: past the
+    // horizon of what the killed run committed); what was committed must survive that.
+    let opening = true;
+    const clock = (): Date => new Date(Date.now() + (opening ? 2 * HOUR : 0));
     const freed = await pollUntil(
       async () => {
-        const attempt = store();
+        const attempt = store({ now: clock });
         const ok = await attempt.open().then(
           () => true,
           (error: unknown) => {
@@ -336,6 +340,8 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     );
     expect(freed, "the state opened again").toBe(true);
     expect(Date.now() - killedAt).toBeLessThanOrEqual(kind.freedWithinMs + 2_000);
+    opening = false;
     expect(await reopened?.committedBlobs(blobRefs("held"))).toEqual(new Set(["held"]));
+    expect(await reopened?.deliveredRecords([ref("r", "2024-01-01T00:00:00")])).toEqual(new Set(["r"]));
   });
 });

@@ -116,13 +116,13 @@ export class AzureBlobStateStore implements StateStore {
       const head = parseHead(bytes, this.#where + HEAD);
       this.#head = head;
       this.#etag = etag;
-      // Commits a killed run made durable but did not compact yet.
-      const now = this.#now().getTime();
+      // Commits a killed run made durable but did not compact yet. Expired entries are not dropped here: the clock
+      // that decides expiry is the server's, which the collector has not measured yet when it opens the state.
       for (const commit of head.commits) {
         const { bytes: sections } = await this.#guard("read the state", () => this.#download(commit));
-        decodeSections(sections, this.#where + commit, (partition, expiresAt, keys) => {
-          if (expiresAt > now) this.#cache.apply([{ partition, expiresAt, keys }], head.partitions, true);
-        });
+        decodeSections(sections, this.#where + commit, (partition, expiresAt, keys) =>
+          this.#cache.apply([{ partition, expiresAt, keys }], head.partitions, true),
+        );
       }
       await this.#collectGarbage();
       return { sinkCheckpoint: head.sinkCheckpoint, cursors: { ...head.cursors }, stats: head.stats ?? EMPTY_RUN_STATS };
