@@ -1,0 +1,148 @@
+// The state part of a run with the Blob state store, against Azurite: bytes transferred, requests, wall time and peak
+// RSS of a run with nothing new and of a run with 5 minutes of new records, with N ids already in the dedupe horizon.
+// Run: node bench/state-blob.ts [ids...]   (default: 1000000 10000000). Prints figures; asserts only correctness.
+import { randomBytes } from "node:crypto";
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from "../test/fixtures/azurite.ts";
+import { createStateStore } from "../collector/src/state/index.ts";
+import type { AzureBlobStateStore } from "../collector/src/state/azblob/azblob-store.ts";
+import type { BlobCommit, RecordRef } from "../collector/src/state/store.ts";
+
+const HOUR = 3_600_000;
+const HORIZON_MS = 8 * 24 * HOUR;
+const NOW = Date.parse("2026-11-20T12:00:00Z");
+/** Blobs per hour of the tenant (all content types): what one listing of the 24-hour overlap re-checks in the ledger. */
+const BLOBS_PER_HOUR = 120;
+/** Ids per commit while the history is written, as the collector's default group size. */
+const IDS_PER_COMMIT = 50_000;
+/** New records in a 5-minute run; their CreationTimes spread over the last 2 hours (late blobs). */
+const NEW_RECORDS = 5_000;
+
+const sizes = process.argv.slice(2).map(Number);
+const scenarios = sizes.length > 0 ? sizes : [1_000_000, 10_000_000];
+let peakRss = 0;
+const sample = (): void => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+};
+const sampler = setInterval(sample, 50);
+const guid = (): string => {
+  const hex = randomBytes(16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+};
+const hourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
+const mb = (bytes: number): string => (bytes / 1e6).toFixed(bytes < 1e5 ? 3 : 1);
+
+const azurite = await startAzurite();
+try {
+  for (const ids of scenarios) {
+    const container = await azurite.createContainer();
+    const location = { kind: "azblob" as const, account: AZURITE_ACCOUNT, container, prefix: "", accountUrl: azurite.accountUrl, accountKey: AZURITE_KEY };
+    const open = (now: number): AzureBlobStateStore =>
+      createStateStore(location, { dedupeHorizonMs: HORIZON_MS, now: () => new Date(now) }) as AzureBlobStateStore;
+
+    // History: `ids` record ids created evenly over the last 8 days, committed in creation order, and the ledger of
+    // the blobs that held them (contentExpiration 7 days after contentCreated).
+    let started = performance.now();
+    const writer = open(NOW);
+    await writer.open();
+    const hours = 8 * 24;
+    const perHour = Math.ceil(ids / hours);
+    let blobIndex = 0;
+    for (let hour = hours; hour > 0; hour--) {
+      const created = NOW - hour * HOUR;
+      for (let start = 0; start < perHour; start += IDS_PER_COMMIT) {
+        const records: RecordRef[] = Array.from({ length: Math.min(IDS_PER_COMMIT, perHour - start) }, () => ({ id: guid(), creationTime: hourOf(created) }));
+        const blobs: BlobCommit[] = [
+          {
+            contentType: "Audit.Exchange",
+            contentId: `blob-${blobIndex++}`,
+            contentExpiration: new Date(created + 7 * 24 * HOUR).toISOString(),
+            records,
+            outcome: "delivered",
+          },
+        ];
+        for (let extra = 1; extra < BLOBS_PER_HOUR && start === 0; extra++) {
+          blobs.push({
+            contentType: "Audit.Exchange",
+            contentId: `blob-${blobIndex++}`,
+            contentExpiration: new Date(created + 7 * 24 * HOUR + extra * 1000).toISOString(),
+            records: [],
+            outcome: "delivered",
+          });
+        }
+        await writer.commit({ blobs, sinkCheckpoint: { offset: blobIndex }, at: new Date(created) });
+        sample();
+      }
+    }
+    await writer.close();
+    const historyMs = performance.now() - started;
+    const stored = writer.traffic.bytesUploaded;
+    let indexBytes = 0;
+    let ledgerBytes = 0;
+    for await (const blob of azurite.service.getContainerClient(container).listBlobsFlat({ prefix: "parts/" })) {
+      if (blob.name.startsWith("parts/r/")) indexBytes += blob.properties.contentLength ?? 0;
+      else ledgerBytes += blob.properties.contentLength ?? 0;
+    }
+
+    // A run with nothing new: open, look up the overlap's listing in the ledger (24 h of blobs, all committed),
+    // commit the cursors, prune, close.
+    const listing = Array.from({ length: 24 * BLOBS_PER_HOUR }, (_, index) => ({
+      contentId: `blob-${blobIndex - 1 - index}`,
+      contentExpiration: new Date(
+        NOW - Math.floor(index / BLOBS_PER_HOUR) * HOUR - HOUR + 7 * 24 * HOUR + (BLOBS_PER_HOUR - 1 - (index % BLOBS_PER_HOUR)) * 1000,
+      ).toISOString(),
+    }));
+    const cursor = { origin: new Date(NOW - HORIZON_MS).toISOString(), listedThrough: new Date(NOW).toISOString(), subscriptionStartedAt: null };
+    const idle = async (): Promise<{ store: AzureBlobStateStore; ms: number; committed: number }> => {
+      const store = open(NOW);
+      const begun = performance.now();
+      await store.open();
+      const committed = (await store.committedBlobs(listing)).size;
+      await store.commit({ blobs: [], cursors: { "Audit.Exchange": cursor }, at: new Date(NOW) });
+      await store.prune(new Date(NOW));
+      await store.close();
+      return { store, ms: performance.now() - begun, committed };
+    };
+    const nothing = await idle();
+
+    // A run with 5 minutes of new work: the same, plus NEW_RECORDS new records (and 10 duplicates of old ones) in
+    // 10 new blobs, their lookups and one commit.
+    const busy = open(NOW);
+    started = performance.now();
+    await busy.open();
+    await busy.committedBlobs(listing);
+    const fresh: RecordRef[] = Array.from({ length: NEW_RECORDS }, (_, index) => ({ id: guid(), creationTime: hourOf(NOW - (index % 2) * HOUR - HOUR) }));
+    const found = (await busy.deliveredRecords(fresh)).size;
+    const blobs: BlobCommit[] = Array.from({ length: 10 }, (_, index) => ({
+      contentType: "Audit.General",
+      contentId: `new-${index}`,
+      contentExpiration: new Date(NOW + 7 * 24 * HOUR).toISOString(),
+      records: fresh.slice(index * (NEW_RECORDS / 10), (index + 1) * (NEW_RECORDS / 10)),
+      outcome: "delivered",
+    }));
+    await busy.commit({ blobs, sinkCheckpoint: { offset: -1 }, at: new Date(NOW) });
+    await busy.commit({ blobs: [], cursors: { "Audit.Exchange": cursor }, at: new Date(NOW) });
+    await busy.prune(new Date(NOW));
+    await busy.close();
+    const busyMs = performance.now() - started;
+    if (nothing.committed !== listing.length || found !== 0)
+      throw new Error(`wrong answers: ${nothing.committed}/${listing.length} blobs committed, ${found} new records found`);
+
+    const again = open(NOW);
+    await again.open();
+    if ((await again.deliveredRecords(fresh)).size !== NEW_RECORDS) throw new Error("the new records were not found after the run");
+    await again.close();
+
+    const t = (store: AzureBlobStateStore): string =>
+      `${store.traffic.requests} requests, ${mb(store.traffic.bytesDownloaded)} MB down, ${mb(store.traffic.bytesUploaded)} MB up`;
+    console.log(
+      `state-blob: ${ids.toLocaleString("en-US")} ids in the horizon (${hours} hour partitions, ${blobIndex.toLocaleString("en-US")} ledger entries): written in ${(historyMs / 1000).toFixed(1)} s (${mb(stored)} MB uploaded, compactions included); stored: record index ${mb(indexBytes)} MB = ${(indexBytes / ids).toFixed(1)} bytes per id, ledger ${mb(ledgerBytes)} MB`,
+    );
+    console.log(`  run with nothing new:  ${t(nothing.store)}, ${nothing.ms.toFixed(0)} ms`);
+    console.log(`  run with ${NEW_RECORDS.toLocaleString("en-US")} new records: ${t(busy)}, ${busyMs.toFixed(0)} ms`);
+    await azurite.service.getContainerClient(container).delete();
+  }
+  console.log(`state-blob: peak RSS of the bench process ${mb(peakRss)} MB`);
+} finally {
+  clearInterval(sampler);
+  await azurite.close();
+}
