@@ -171,10 +171,10 @@ describe.each(CASES)("the collector job's environment, $mode credential in $clou
           }
         : {
             kind: "azblob",
-            account: `${customer}stateabc123`,
+            account: `${customer}stabc123`,
             container: "auditfeed-state",
             prefix: "",
-            accountUrl: `https://${customer}stateabc123.blob.core.windows.net`,
+            accountUrl: `https://${customer}stabc123.blob.core.windows.net`,
             managedIdentityClientId: identity,
           },
     });
