@@ -58,6 +58,7 @@ try {
             contentExpiration: new Date(created + 7 * 24 * HOUR).toISOString(),
             records,
             outcome: "delivered",
+            keepUntil: new Date(created + 7 * 24 * HOUR).toISOString(),
           },
         ];
         for (let extra = 1; extra < BLOBS_PER_HOUR && start === 0; extra++) {
@@ -67,6 +68,7 @@ try {
             contentExpiration: new Date(created + 7 * 24 * HOUR + extra * 1000).toISOString(),
             records: [],
             outcome: "delivered",
+            keepUntil: new Date(created + 7 * 24 * HOUR).toISOString(),
           });
         }
         await writer.commit({ blobs, sinkCheckpoint: { offset: blobIndex }, at: new Date(created) });
@@ -118,6 +120,7 @@ try {
       contentExpiration: new Date(NOW + 7 * 24 * HOUR).toISOString(),
       records: fresh.slice(index * (NEW_RECORDS / 10), (index + 1) * (NEW_RECORDS / 10)),
       outcome: "delivered",
+      keepUntil: new Date(NOW + 7 * 24 * HOUR).toISOString(),
     }));
     await busy.commit({ blobs, sinkCheckpoint: { offset: -1 }, at: new Date(NOW) });
     await busy.commit({ blobs: [], cursors: { "Audit.Exchange": cursor }, at: new Date(NOW) });
