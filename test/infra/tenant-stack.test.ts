@@ -249,7 +249,7 @@ describe("tenant stack, least privilege and options", () => {
     for (const rule of rules) {
       expect(rule).toMatchObject({ kind: "LogAlert", enabled: true, scopes: [`${customer}-collector-logs-id`], actions: { actionGroups: [actionGroup] } });
       const [condition] = (rule.criteria as { allOf: Array<{ query: string }> }).allOf;
-      expect(condition?.query).toContain(`ContainerJobName_s == "${customer}-collector-job`);
+      expect(condition?.query).toContain(`ContainerJobName_s == "${customer}-job`);
     }
     const [workbook] = inputsOf(customer, "azure-native:applicationinsights:Workbook");
     expect(workbook).toMatchObject({ kind: "shared", category: "workbook", sourceId: `${customer}-collector-logs-id` });
