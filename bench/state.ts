@@ -93,7 +93,7 @@ async function benchFileSink(): Promise<void> {
     for (let i = start; i < start + SINK_RECORDS_PER_FLUSH; i++) {
       const json = JSON.stringify({ Id: randomUUID(), CreationTime: "2024-05-01T00:00:00", Operation: "FileAccessed", pad });
       bytes += json.length + 1;
-      batch.push({ id: String(i), contentType: "Audit.SharePoint", json });
+      batch.push({ id: String(i), contentType: "Audit.SharePoint", json, creationTime: "2024-05-01T00:00:00.000Z" });
     }
     await sink.write(batch);
     await sink.flush();

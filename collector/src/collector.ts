@@ -6,7 +6,7 @@ import { Delivery } from "./pipeline/delivery.ts";
 import { createSink } from "./sinks/index.ts";
 import type { Sink } from "./sinks/sink.ts";
 import type { ContentType } from "./source/content.ts";
-import type { RetrySettings } from "./source/backoff.ts";
+import type { RetrySettings } from "./retry/backoff.ts";
 import { createCredential } from "./source/credential.ts";
 import { ManagementClient } from "./source/management-client.ts";
 import { trustExtraCa } from "./source/trust.ts";

@@ -92,7 +92,12 @@ export class Delivery {
         const fresh = await this.#fresh(batch);
         duplicates += batch.length - fresh.length;
         if (fresh.length === 0) continue;
-        const outbound: OutboundRecord[] = fresh.map((record) => ({ id: record.id, contentType: descriptor.contentType, json: record.json }));
+        const outbound: OutboundRecord[] = fresh.map((record) => ({
+          id: record.id,
+          contentType: descriptor.contentType,
+          json: record.json,
+          creationTime: record.creationTime,
+        }));
         for (const record of fresh) {
           this.#ids.add(record.id);
           delivered.push({ id: record.id, creationTime: record.creationTime });

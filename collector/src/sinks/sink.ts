@@ -5,6 +5,8 @@ export interface OutboundRecord {
   readonly id: string;
   readonly contentType: ContentType;
   readonly json: string;
+  /** The record's `CreationTime` (ISO 8601, UTC), or null when it has none: HEC `time`, Sentinel `TimeGenerated`, archive hours. */
+  readonly creationTime: string | null;
 }
 
 /**

@@ -4,7 +4,7 @@ import { AuditfeedError, isAuditfeedError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { redactText } from "../log/redact.ts";
 import { isThrottled, readApiFailure, toAuditfeedError, type ApiFailure, type CallContext } from "./api-errors.ts";
-import { abortable, backoffDelayMs, parseRetryAfter, sleep, type RetrySettings } from "./backoff.ts";
+import { abortable, backoffDelayMs, parseRetryAfter, sleep, type RetrySettings } from "../retry/backoff.ts";
 import type { RequestBudget } from "./request-budget.ts";
 
 /** Per-request timeouts of the HTTP layer. */

@@ -5,7 +5,7 @@ import { AuditfeedError, isAuditfeedError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CallContext } from "./api-errors.ts";
 import { ApiTransport, DEFAULT_TIMEOUTS, headerValue, type TimeoutSettings } from "./api-transport.ts";
-import { DEFAULT_RETRY, type RetrySettings } from "./backoff.ts";
+import { DEFAULT_RETRY, type RetrySettings } from "../retry/backoff.ts";
 import { isContentType, type ContentDescriptor, type ContentType } from "./content.ts";
 import { JsonArraySplitter } from "./json-array-splitter.ts";
 import { toFetchedRecord, type FetchedRecord } from "./records.ts";

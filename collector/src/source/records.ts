@@ -28,7 +28,19 @@ export function toFetchedRecord(raw: string): FetchedRecord {
   const { Id: id, CreationTime: creationTime } = parsed as { Id?: unknown; CreationTime?: unknown };
   return {
     id: typeof id === "string" && id !== "" ? id : `sha256:${createHash("sha256").update(json).digest("hex")}`,
-    creationTime: typeof creationTime === "string" ? creationTime : null,
     json,
+    creationTime: utcInstant(creationTime),
   };
+}
+
+const ZONED = /(Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * `CreationTime` as an ISO 8601 UTC instant, or null when absent or unreadable: "2026-11-30T21:03:19" (the API's form,
+ * UTC without a zone) → "2026-11-30T21:03:19.000Z". Sinks use it as the event time; its hour prefix is unchanged.
+ */
+function utcInstant(value: unknown): string | null {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return null;
+  const ms = Date.parse(ZONED.test(value) ? value : `${value}Z`);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }

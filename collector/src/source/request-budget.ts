@@ -1,4 +1,4 @@
-import { abortable, sleep } from "./backoff.ts";
+import { abortable, sleep } from "../retry/backoff.ts";
 
 const WINDOW_MS = 60_000;
 

@@ -23,6 +23,7 @@ function records(prefix: string, count: number, padding = 0): OutboundRecord[] {
     id: `${prefix}-${i}`,
     contentType: "Audit.General",
     json: JSON.stringify({ Id: `${prefix}-${i}`, pad: "x".repeat(padding) }),
+    creationTime: null,
   }));
 }
 
@@ -264,7 +265,7 @@ describe("FileSink", () => {
 
   it("should refuse a record whose JSON has a line break", async () => {
     const sink = await opened(null);
-    await expect(sink.write([{ id: "x", contentType: "Audit.General", json: '{"a":\n1}' }])).rejects.toThrow(/record x has a line break/);
+    await expect(sink.write([{ id: "x", contentType: "Audit.General", json: '{"a":\n1}', creationTime: null }])).rejects.toThrow(/record x has a line break/);
   });
 
   it("should fail retryably while the directory is replaced by a file, then deliver everything once after it is restored", async () => {

@@ -12,6 +12,7 @@ function records(count: number, padding = 100): OutboundRecord[] {
     id: `r-${i}`,
     contentType: "Audit.General",
     json: JSON.stringify({ Id: `r-${i}`, pad: "x".repeat(padding) }),
+    creationTime: null,
   }));
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, parseRetryAfter } from "../../../collector/src/source/backoff.ts";
+import { backoffDelayMs, parseRetryAfter } from "../../../collector/src/retry/backoff.ts";
 import { toFetchedRecord } from "../../../collector/src/source/records.ts";
 
 describe("backoffDelayMs", () => {
@@ -38,11 +38,21 @@ describe("parseRetryAfter", () => {
 describe("toFetchedRecord", () => {
   it("should keep a one-line record byte for byte and use its Id", () => {
     const raw = '{"Id":"7d1c","CreationTime":"2026-03-04T08:12:55", "Note":"spaced  as sent"}';
-    expect(toFetchedRecord(raw)).toEqual({ id: "7d1c", creationTime: "2026-03-04T08:12:55", json: raw });
+    expect(toFetchedRecord(raw)).toEqual({ id: "7d1c", json: raw, creationTime: "2026-03-04T08:12:55.000Z" });
+  });
+
+  it.each([
+    ["2026-03-04T08:12:55", "2026-03-04T08:12:55.000Z"],
+    ["2026-03-04T08:12:55.5Z", "2026-03-04T08:12:55.500Z"],
+    ["2026-03-04T10:12:55+02:00", "2026-03-04T08:12:55.000Z"],
+    ["yesterday", null],
+    [42, null],
+  ])("should read CreationTime %j as the UTC instant %j", (creationTime, expected) => {
+    expect(toFetchedRecord(JSON.stringify({ Id: "a", CreationTime: creationTime })).creationTime).toBe(expected);
   });
 
   it("should put a pretty-printed record on one line", () => {
-    expect(toFetchedRecord('{\n  "Id": "x",\r\n  "A": [1, 2]\n}')).toEqual({ id: "x", creationTime: null, json: '{"Id":"x","A":[1,2]}' });
+    expect(toFetchedRecord('{\n  "Id": "x",\r\n  "A": [1, 2]\n}')).toEqual({ id: "x", json: '{"Id":"x","A":[1,2]}', creationTime: null });
   });
 
   it("should key a record without Id by the SHA-256 of its line", () => {

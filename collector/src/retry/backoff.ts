@@ -1,4 +1,4 @@
-/** Retry timing for the Management API: exponential backoff with full jitter, capped, within a total elapsed budget. */
+/** Retry timing shared by the Management API client and the remote sinks: exponential backoff with full jitter, capped, within a total elapsed budget. */
 export interface RetrySettings {
   /** First backoff ceiling; doubles per attempt. */
   readonly initialDelayInMs: number;
