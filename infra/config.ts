@@ -1,6 +1,6 @@
 import { Cron } from "croner";
 import type { Cloud } from "../collector/src/config/clouds.ts";
-import { SINK_KINDS } from "../collector/src/sinks/index.ts";
+import { SINK_KINDS } from "../collector/src/sinks/kinds.ts";
 import { CONTENT_TYPES, isContentType } from "../collector/src/source/content.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
 import { ConfigValues, configError, defaultLocation } from "./config-values.ts";
@@ -101,7 +101,7 @@ export interface ConfigContext {
 }
 
 /**
- * The sinks a stack may give its job: the collector's own list (collector/src/sinks/index.ts), less the file sink,
+ * The sinks a stack may give its job: the collector's own list (collector/src/sinks/kinds.ts), less the file sink,
  * whose output would stay on the job's throwaway disk.
  */
 export const JOB_SINKS = SINK_KINDS.filter((kind) => kind !== "file");

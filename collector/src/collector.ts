@@ -1,13 +1,14 @@
+import type { TokenCredential } from "@azure/identity";
 import type { CollectorConfig } from "./config/config.ts";
 import { AuditfeedError, isAuditfeedError } from "./errors.ts";
 import type { Logger } from "./log/logger.ts";
 import { runCycle, type CycleOptions, type CycleReport, type CycleSettings } from "./pipeline/cycle.ts";
 import { Delivery } from "./pipeline/delivery.ts";
-import { createSink } from "./sinks/index.ts";
+import { createSink } from "./sinks/registry.ts";
 import type { Sink } from "./sinks/sink.ts";
 import type { ContentType } from "./source/content.ts";
 import type { RetrySettings } from "./retry/backoff.ts";
-import { createCredential } from "./source/credential.ts";
+import { createCredential, createManagedIdentityCredential } from "./source/credential.ts";
 import { ManagementClient } from "./source/management-client.ts";
 import { trustExtraCa } from "./source/trust.ts";
 import { createStateStore, describeState } from "./state/index.ts";
@@ -26,6 +27,8 @@ export interface CollectorSettings {
   readonly retry?: RetrySettings;
   /** Where the collector's metrics are recorded (the command sets up the exporters); none are kept without one. */
   readonly meter?: Meter;
+  /** Stops the sink's requests, waits and retries. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -80,7 +83,12 @@ export class Collector {
       await client.close();
       throw error;
     }
-    const sink = createSink(config.sink);
+    let identity: TokenCredential | undefined;
+    const sink = createSink(config.sink, {
+      logger: logger.child({ sink: config.sink.kind }),
+      signal: settings.signal,
+      credential: () => (identity ??= createManagedIdentityCredential(config)),
+    });
     let committedCheckpoint = snapshot.sinkCheckpoint;
     try {
       await sink.open(committedCheckpoint);

@@ -1,6 +1,8 @@
 import type { CollectorConfig } from "../../../collector/src/config/config.ts";
 import { isAuditfeedError } from "../../../collector/src/errors.ts";
-import { createSink } from "../../../collector/src/sinks/index.ts";
+import { silentLogger } from "../../../collector/src/log/logger.ts";
+import { createSink } from "../../../collector/src/sinks/registry.ts";
+import { createManagedIdentityCredential } from "../../../collector/src/source/credential.ts";
 import type { ContentType } from "../../../collector/src/source/content.ts";
 import { createStateStore, describeState } from "../../../collector/src/state/index.ts";
 import type { ContentTypeCursor } from "../../../collector/src/state/store.ts";
@@ -8,7 +10,7 @@ import { fail, pass, warn, type CheckResult } from "./report.ts";
 
 /** The sink's own `check` (reachable, accepts writes, delivers nothing); a sink without one is reported unchecked. */
 export async function checkSink(config: CollectorConfig): Promise<CheckResult> {
-  const sink = createSink(config.sink);
+  const sink = createSink(config.sink, { logger: silentLogger, signal: undefined, credential: () => createManagedIdentityCredential(config) });
   if (sink.check === undefined) return warn("sink", `The ${sink.name} sink has no reachability check.`, "Watch the first run's log for sink errors.");
   try {
     await sink.check();

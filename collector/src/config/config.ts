@@ -2,14 +2,17 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { AuditfeedError } from "../errors.ts";
 import { LOG_LEVELS, type LogLevel } from "../log/logger.ts";
-import { SINK_KINDS } from "../sinks/index.ts";
 import { CONTENT_TYPES, type ContentType } from "../source/content.ts";
 import { certificateFileProblem } from "./certificate-file.ts";
 import { CLOUD_NAMES, CLOUDS, type CloudName } from "./clouds.ts";
+import { DEFAULT_ROTATE_BYTES } from "../sinks/file/index.ts";
+import { SINK_KINDS } from "../sinks/kinds.ts";
+import { sinkDefinition, type SinkConfig } from "../sinks/registry.ts";
+import type { OptionReader } from "./option-reader.ts";
 import { parseFlags } from "./flags.ts";
 import { CONFIG_FILE_OPTION, OPTIONS, configFlagOptions, type OptionKey, type OptionSpec } from "./options.ts";
 import { isAzblobLocation, parseAzblobLocation, type StateConfig } from "./state-location.ts";
-import { parseByteSize, parseChoice, parseDuration, parseGuid, parseHttpsUrl, parseInteger, type Parsed } from "./values.ts";
+import { parseChoice, parseDuration, parseGuid, parseHttpsUrl, parseInteger, type Parsed } from "./values.ts";
 
 export { configFlagOptions, configHelp } from "./options.ts";
 export type { StateConfig } from "./state-location.ts";
@@ -44,7 +47,7 @@ export interface CollectorConfig {
   dedupeHorizonMs: number;
   /** Overrides for tests and the emulator; absent means the cloud's own endpoints and the system CAs. */
   endpoints: { managementUrl?: string; authorityUrl?: string; managedIdentityUrl?: string; caFile?: string };
-  sink: { kind: "file"; directory: string; rotateBytes: number } | { kind: "stdout" };
+  sink: SinkConfig;
   state: StateConfig;
   logLevel: LogLevel;
   /** Where metrics go: a Prometheus endpoint to scrape and/or an OTLP/HTTP push; both absent means none are kept. */
@@ -69,7 +72,7 @@ export function defaultConfig(cwd: string): Omit<CollectorConfig, "tenantId" | "
     fetchConcurrency: 4,
     dedupeHorizonMs: 8 * DAY_MS,
     endpoints: {},
-    sink: { kind: "file", directory: resolve(cwd, "auditfeed-data/events"), rotateBytes: 128 * 1_048_576 },
+    sink: { kind: "file", directory: resolve(cwd, "auditfeed-data/events"), rotateBytes: DEFAULT_ROTATE_BYTES },
     state: { kind: "sqlite", path: resolve(cwd, "auditfeed-data/state.sqlite") },
     logLevel: "info",
     metrics: { intervalMs: MINUTE_MS },
@@ -85,7 +88,7 @@ interface RawValue {
 
 type FileValues = Partial<Record<OptionKey, RawValue>>;
 
-const SECRET_KEYS: ReadonlySet<string> = new Set(["clientSecret", "stateAccountKey"]);
+const SECRET_KEYS: ReadonlySet<string> = new Set((OPTIONS as readonly OptionSpec[]).filter((option) => option.secret === true).map((option) => option.key));
 
 /**
  * Reads flags (highest precedence), then the environment, then the JSON config file, over `defaultConfig`.
@@ -126,24 +129,35 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
     const value = raw(key);
     return value === undefined ? fallback : resolve(value.baseDir, value.text);
   };
-  const required = (key: OptionKey, parse: (text: string) => Parsed<string>, what: string): string => {
+  const required = <T>(key: OptionKey, parse: (text: string) => Parsed<T>, fallback: T, what: string): T => {
     if (raw(key) === undefined) problems.push(`${key} is missing: ${what} Set it with ${whereToSet(key)}.`);
-    return field(key, parse, "");
+    return field(key, parse, fallback);
+  };
+  const reader: OptionReader = {
+    where: (key) => raw(key)?.where,
+    value: field,
+    required,
+    path: (key, fallback) => path(key, resolve(input.cwd, fallback)),
+    existingFile: (key, what) => {
+      const value = raw(key);
+      if (value === undefined) return undefined;
+      const file = resolve(value.baseDir, value.text);
+      if (!existsSync(file)) problems.push(`${value.where} names ${file}, which does not exist: give ${what}.`);
+      return file;
+    },
+    problem: (message) => problems.push(message),
   };
 
   const defaults = defaultConfig(input.cwd);
-  const tenantId = required("tenantId", parseGuid, "the directory (tenant) ID of the tenant whose audit log is collected.");
-  const clientId = required("clientId", parseGuid, "the application (client) ID of the app registration that holds ActivityFeed.Read.");
+  const tenantId = required("tenantId", parseGuid, "", "the directory (tenant) ID of the tenant whose audit log is collected.");
+  const clientId = required("clientId", parseGuid, "", "the application (client) ID of the app registration that holds ActivityFeed.Read.");
   const endpoints: CollectorConfig["endpoints"] = {};
   for (const key of ["managementUrl", "authorityUrl", "managedIdentityUrl"] as const) {
     const url = field<string | undefined>(key, parseUrlFor(key), undefined);
     if (url !== undefined) endpoints[key] = url;
   }
-  const caFile = raw("caFile") === undefined ? undefined : path("caFile", "");
-  if (caFile !== undefined) {
-    endpoints.caFile = caFile;
-    if (!existsSync(caFile)) problems.push(`${raw("caFile")?.where} names ${caFile}, which does not exist: give the path of a PEM CA certificate.`);
-  }
+  const caFile = reader.existingFile("caFile", "the path of a PEM CA certificate");
+  if (caFile !== undefined) endpoints.caFile = caFile;
   const lookbackMs = field("lookback", parseDuration, defaults.lookbackMs);
   const overlapMs = field("overlap", parseDuration, defaults.overlapMs);
   const dedupeHorizonMs = field("dedupeHorizon", parseDuration, defaults.dedupeHorizonMs);
@@ -157,8 +171,15 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
   }
   const pollIntervalMs = field("pollInterval", parseDuration, defaults.pollIntervalMs);
   checkRange(problems, raw("pollInterval"), pollIntervalMs, 10_000, DAY_MS, "use 10s to 24h");
-  const sinkKind = field("sink", (text) => parseChoice(text, SINK_KINDS), "file");
-  const defaultSink = defaults.sink.kind === "file" ? defaults.sink : undefined;
+  const sinkKind = field("sink", (text) => parseChoice(text, SINK_KINDS), defaults.sink.kind);
+  for (const option of OPTIONS as readonly OptionSpec[]) {
+    const where = raw(option.key as OptionKey)?.where;
+    if (where !== undefined && option.sinks !== undefined && !option.sinks.includes(sinkKind)) {
+      problems.push(
+        `${where} configures the ${option.sinks.join(" or ")} sink, but the sink is ${sinkKind}: remove it, or choose that sink with ${whereToSet("sink")}.`,
+      );
+    }
+  }
   const cloud = field("cloud", (text) => parseChoice(text, CLOUD_NAMES), defaults.cloud, "GCC High and DoD tenants use gcchigh and dod.");
   const config: CollectorConfig = {
     cloud,
@@ -174,14 +195,7 @@ export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd:
     fetchConcurrency: field("fetchConcurrency", (text) => parseInteger(text, 1, 64), defaults.fetchConcurrency),
     dedupeHorizonMs,
     endpoints,
-    sink:
-      sinkKind === "stdout"
-        ? { kind: "stdout" }
-        : {
-            kind: "file",
-            directory: path("sinkDir", defaultSink?.directory ?? resolve(input.cwd, "auditfeed-data/events")),
-            rotateBytes: field("sinkRotateBytes", parseRotateSize, defaultSink?.rotateBytes ?? 128 * 1_048_576),
-          },
+    sink: sinkDefinition(sinkKind).readConfig(reader),
     state: stateFrom(raw, path("state", defaults.state.kind === "sqlite" ? defaults.state.path : ""), problems, cloud),
     logLevel: field("logLevel", (text) => parseChoice(text, LOG_LEVELS), defaults.logLevel),
     metrics: metricsFrom(field, raw, problems),
@@ -365,11 +379,6 @@ function parseContentTypes(text: string): Parsed<ContentType[]> {
     if (!chosen.includes(parsed.value)) chosen.push(parsed.value);
   }
   return chosen.length === 0 ? { ok: false, expected: `at least one of ${CONTENT_TYPES.join(", ")}` } : { ok: true, value: chosen };
-}
-
-function parseRotateSize(text: string): Parsed<number> {
-  const parsed = parseByteSize(text);
-  return parsed.ok && parsed.value < 1_024 ? { ok: false, expected: "at least 1KiB" } : parsed;
 }
 
 function parseUrlFor(key: "managementUrl" | "authorityUrl" | "managedIdentityUrl"): (text: string) => Parsed<string> {

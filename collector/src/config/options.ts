@@ -1,3 +1,6 @@
+import { SINK_OPTIONS } from "../sinks/options.ts";
+import { SINK_KINDS, type SinkKind } from "../sinks/kinds.ts";
+
 /**
  * Every setting of the collector, once: its key in the JSON config file, its flag, its environment variable, and the
  * text `--help` prints. `loadConfig` reads the three sources through this table, so they cannot drift apart.
@@ -13,6 +16,10 @@ export interface OptionSpec {
   readonly defaultText: string;
   /** A filesystem path: relative values resolve against the working directory (flag, env) or the config file's folder. */
   readonly isPath?: boolean;
+  /** A secret: never a flag, never shown in a message, a Key Vault reference in the Job. */
+  readonly secret?: boolean;
+  /** The sinks this option configures (declared in the sink's folder); absent for the collector's own options. */
+  readonly sinks?: readonly SinkKind[];
 }
 
 export const CONFIG_FILE_OPTION = {
@@ -58,6 +65,7 @@ export const OPTIONS = [
     env: "AUDITFEED_CLIENT_SECRET",
     description: "Client secret (environment or file only, never a flag, so it stays out of process listings).",
     defaultText: "none",
+    secret: true,
   },
   {
     key: "certificatePath",
@@ -153,23 +161,14 @@ export const OPTIONS = [
     defaultText: "none",
     isPath: true,
   },
-  { key: "sink", flag: "--sink", env: "AUDITFEED_SINK", description: "Where events go: file (NDJSON segments) or stdout.", defaultText: "file" },
   {
-    key: "sinkDir",
-    flag: "--sink-dir",
-    env: "AUDITFEED_SINK_DIR",
-    description: "Folder of the file sink.",
-    defaultText: "./auditfeed-data/events",
-    isPath: true,
+    key: "sink",
+    flag: "--sink",
+    env: "AUDITFEED_SINK",
+    description: `Where events go: ${SINK_KINDS.join(", ")} (see collector/src/sinks/<sink>/README.md).`,
+    defaultText: "file",
   },
-  {
-    key: "sinkRotateBytes",
-    flag: "--sink-rotate-bytes",
-    env: "AUDITFEED_SINK_ROTATE_BYTES",
-    description:
-      "The file sink starts a new segment after the first commit that leaves the current one at or past this size. A commit's records are never split over two segments, so a segment can end past it by up to one commit (whole blobs).",
-    defaultText: "128MiB",
-  },
+  ...SINK_OPTIONS,
   {
     key: "state",
     flag: "--state",
@@ -194,6 +193,7 @@ export const OPTIONS = [
     description:
       "Shared key of the azblob state's storage account, for Azurite and local tests only (environment or file, never a flag); without it the managed identity signs in (managedIdentityClientId).",
     defaultText: "none: the managed identity",
+    secret: true,
   },
   { key: "logLevel", flag: "--log-level", env: "AUDITFEED_LOG_LEVEL", description: "debug, info, warn or error.", defaultText: "info" },
   {
@@ -221,6 +221,11 @@ export const OPTIONS = [
 
 export type OptionKey = (typeof OPTIONS)[number]["key"];
 
+/** The options a sink reads, in table order: what infra sets for it and what a stray setting is checked against. */
+export function sinkOptions(kind: SinkKind): readonly OptionSpec[] {
+  return (OPTIONS as readonly OptionSpec[]).filter((option) => option.sinks?.includes(kind) === true);
+}
+
 /** `node:util` parseArgs options for every flag above, so a command can merge them with its own. */
 export function configFlagOptions(): Record<string, { type: "string" }> {
   const flags: Record<string, { type: "string" }> = { [CONFIG_FILE_OPTION.flag.slice(2)]: { type: "string" } };
@@ -232,10 +237,10 @@ export function configFlagOptions(): Record<string, { type: "string" }> {
 
 /** The options table as `--help` prints it. */
 export function configHelp(): string {
-  const rows = [CONFIG_FILE_OPTION, ...(OPTIONS as readonly OptionSpec[])].map((option) => ({
+  const rows = [CONFIG_FILE_OPTION as OptionSpec, ...(OPTIONS as readonly OptionSpec[])].map((option) => ({
     names: `${option.flag ?? "(no flag)"}, ${option.env}`,
     key: option.key,
-    text: `${option.description} Default: ${option.defaultText}.`,
+    text: `${option.sinks === undefined ? "" : `(${option.sinks.join(", ")} sink) `}${option.description} Default: ${option.defaultText}.`,
   }));
   const width = Math.max(...rows.map((row) => row.names.length));
   const lines = rows.map((row) => `  ${row.names.padEnd(width)}  [${row.key}] ${row.text}`);

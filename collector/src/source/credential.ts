@@ -71,15 +71,7 @@ function credentialFor(config: CollectorConfig): TokenCredential {
     case "workload-identity":
       return new WorkloadIdentityCredential({ tenantId, clientId, ...options });
     case "federated": {
-      if (config.endpoints.managedIdentityUrl !== undefined) {
-        // @azure/identity only reads the endpoint from the environment, as App Service and Container Apps set it
-        // (IDENTITY_ENDPOINT beside IDENTITY_HEADER); the override therefore goes there, before the first token.
-        process.env["IDENTITY_ENDPOINT"] = config.endpoints.managedIdentityUrl;
-      }
-      const identity =
-        credential.managedIdentityClientId === undefined
-          ? new ManagedIdentityCredential()
-          : new ManagedIdentityCredential({ clientId: credential.managedIdentityClientId });
+      const identity = createManagedIdentityCredential(config);
       // The app trusts the managed identity through a federated credential whose audience is the exchange audience.
       const assertionScope = `${cloud.tokenExchangeAudience}/.default`;
       const getAssertion = async (): Promise<string> => {
@@ -96,4 +88,15 @@ function credentialFor(config: CollectorConfig): TokenCredential {
       return new ClientAssertionCredential(tenantId, clientId, getAssertion, options);
     }
   }
+}
+
+/** The host's managed identity: what signs the federated assertion, and what sinks in Azure (Sentinel, Blob) authenticate with. */
+export function createManagedIdentityCredential(config: CollectorConfig): ManagedIdentityCredential {
+  if (config.endpoints.managedIdentityUrl !== undefined) {
+    // @azure/identity only reads the endpoint from the environment, as App Service and Container Apps set it
+    // (IDENTITY_ENDPOINT beside IDENTITY_HEADER); the override therefore goes there, before the first token.
+    process.env["IDENTITY_ENDPOINT"] = config.endpoints.managedIdentityUrl;
+  }
+  const clientId = config.credential.kind === "federated" ? config.credential.managedIdentityClientId : undefined;
+  return clientId === undefined ? new ManagedIdentityCredential() : new ManagedIdentityCredential({ clientId });
 }

@@ -1,6 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { connect, isIP } from "node:net";
-import { abortable } from "./backoff.ts";
+import { abortable } from "../retry/backoff.ts";
 
 const STEP_TIMEOUT_MS = 3_000;
 

@@ -88,7 +88,6 @@ describe("loadConfig – defaults and precedence", () => {
       AUDITFEED_CA_FILE: caFile,
       AUDITFEED_LOG_LEVEL: "debug",
       AUDITFEED_REQUESTS_PER_MINUTE: "500",
-      AUDITFEED_SINK_ROTATE_BYTES: "1MiB",
     });
     expect(config).toMatchObject({
       cloud: "dod",
@@ -101,6 +100,12 @@ describe("loadConfig – defaults and precedence", () => {
       logLevel: "debug",
       requestsPerMinute: 500,
     });
+  });
+
+  it("should refuse an option of another sink than the one chosen, naming both and the fix", () => {
+    expect(problemsOf(["--sink", "stdout"], { ...minimalEnv, AUDITFEED_SINK_ROTATE_BYTES: "1MiB" })).toContain(
+      "AUDITFEED_SINK_ROTATE_BYTES configures the file sink, but the sink is stdout: remove it, or choose that sink with --sink, AUDITFEED_SINK",
+    );
   });
 
   it("should treat an empty environment variable as unset", () => {

@@ -23,7 +23,12 @@ afterEach(() => {
 });
 
 function records(prefix: string, count: number): OutboundRecord[] {
-  return Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${i}`, contentType: "Audit.General", json: JSON.stringify({ Id: `${prefix}-${i}` }) }));
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    contentType: "Audit.General",
+    json: JSON.stringify({ Id: `${prefix}-${i}` }),
+    creationTime: null,
+  }));
 }
 
 async function opened(checkpoint: SinkCheckpoint | null, folder = directory): Promise<FileSink> {

@@ -3,7 +3,8 @@ import { Writable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { AuditfeedError } from "../../../collector/src/errors.ts";
-import { createSink } from "../../../collector/src/sinks/index.ts";
+import { createSink } from "../../../collector/src/sinks/registry.ts";
+import { sinkDependencies } from "./fixtures/dependencies.ts";
 import type { OutboundRecord } from "../../../collector/src/sinks/sink.ts";
 import { StdoutSink } from "../../../collector/src/sinks/stdout/stdout-sink.ts";
 
@@ -113,9 +114,9 @@ describe("StdoutSink", () => {
   });
 
   it("should be what createSink builds for kind stdout, and the file sink for kind file", () => {
-    expect(createSink({ kind: "stdout" }).name).toBe("stdout");
-    expect(createSink({ kind: "file", directory: "/tmp/unused", rotateBytes: 1 }).delivery).toBe("exactly-once");
-    expect(() => createSink({ kind: "file", directory: "/tmp/unused", rotateBytes: 0 })).toThrow(
+    expect(createSink({ kind: "stdout" }, sinkDependencies()).name).toBe("stdout");
+    expect(createSink({ kind: "file", directory: "/tmp/unused", rotateBytes: 1 }, sinkDependencies()).delivery).toBe("exactly-once");
+    expect(() => createSink({ kind: "file", directory: "/tmp/unused", rotateBytes: 0 }, sinkDependencies())).toThrow(
       "file sink: `rotateBytes` must be a positive integer of bytes; got 0.",
     );
   });

@@ -1,0 +1,42 @@
+import type { TokenCredential } from "@azure/identity";
+import type { OptionReader } from "../config/option-reader.ts";
+import type { Logger } from "../log/logger.ts";
+import { fileSink, type FileSinkConfig } from "./file/index.ts";
+import type { SinkKind } from "./kinds.ts";
+import type { DeliveryGuarantee, Sink } from "./sink.ts";
+import { stdoutSink, type StdoutSinkConfig } from "./stdout/index.ts";
+
+/** What a sink may use besides its configuration. */
+export interface SinkDependencies {
+  readonly logger: Logger;
+  /** Aborts every request, wait and retry of the sink (the collector's stop). */
+  readonly signal: AbortSignal | undefined;
+  /** The host's managed identity, created on first call (only sinks that authenticate with it call it). */
+  readonly credential: () => TokenCredential;
+}
+
+/**
+ * One sink kind: its declared delivery guarantee, how it reads its options (declared in the options table with
+ * `sinks: [kind]`), and how it is built. Adding a sink means a folder, an entry in kinds.ts and options.ts, and one here.
+ */
+export interface SinkDefinition<C extends { readonly kind: SinkKind }> {
+  readonly kind: C["kind"];
+  readonly delivery: DeliveryGuarantee;
+  readConfig(options: OptionReader): C;
+  create(config: C, dependencies: SinkDependencies): Sink;
+}
+
+/** Every sink kind's settings, told apart by `kind`. */
+export type SinkConfig = FileSinkConfig | StdoutSinkConfig;
+
+type Registry = { readonly [K in SinkKind]: SinkDefinition<Extract<SinkConfig, { kind: K }>> };
+
+export const SINKS: Registry = { file: fileSink, stdout: stdoutSink };
+
+export function sinkDefinition(kind: SinkKind): SinkDefinition<SinkConfig> {
+  return SINKS[kind];
+}
+
+export function createSink(config: SinkConfig, dependencies: SinkDependencies): Sink {
+  return sinkDefinition(config.kind).create(config, dependencies);
+}
