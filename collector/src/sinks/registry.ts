@@ -2,6 +2,7 @@ import type { TokenCredential } from "@azure/identity";
 import type { OptionReader } from "../config/option-reader.ts";
 import type { Logger } from "../log/logger.ts";
 import { fileSink, type FileSinkConfig } from "./file/index.ts";
+import { httpSink, type HttpSinkConfig } from "./http/index.ts";
 import type { SinkKind } from "./kinds.ts";
 import type { DeliveryGuarantee, Sink } from "./sink.ts";
 import { stdoutSink, type StdoutSinkConfig } from "./stdout/index.ts";
@@ -21,17 +22,18 @@ export interface SinkDependencies {
  */
 export interface SinkDefinition<C extends { readonly kind: SinkKind }> {
   readonly kind: C["kind"];
-  readonly delivery: DeliveryGuarantee;
+  /** The guarantee a sink with this configuration keeps (an HTTP preset may drop repeats by Id, another not). */
+  delivery(config: C): DeliveryGuarantee;
   readConfig(options: OptionReader): C;
   create(config: C, dependencies: SinkDependencies): Sink;
 }
 
 /** Every sink kind's settings, told apart by `kind`. */
-export type SinkConfig = FileSinkConfig | StdoutSinkConfig;
+export type SinkConfig = FileSinkConfig | StdoutSinkConfig | HttpSinkConfig;
 
 type Registry = { readonly [K in SinkKind]: SinkDefinition<Extract<SinkConfig, { kind: K }>> };
 
-export const SINKS: Registry = { file: fileSink, stdout: stdoutSink };
+export const SINKS: Registry = { file: fileSink, stdout: stdoutSink, http: httpSink };
 
 export function sinkDefinition(kind: SinkKind): SinkDefinition<SinkConfig> {
   return SINKS[kind];

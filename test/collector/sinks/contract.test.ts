@@ -14,9 +14,11 @@ const root = mkdtempSync(join(tmpdir(), "auditfeed-contract-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const directory = join(root, "file");
+const fileConfig = { kind: "file", directory, maxSegmentBytes: 4_096 } as const;
 describeSinkContract({
   kind: "file",
-  create: () => createSink({ kind: "file", directory, maxSegmentBytes: 4_096 }, sinkDependencies()),
+  config: fileConfig,
+  create: () => createSink(fileConfig, sinkDependencies()),
   delivered: async () => {
     const lines: string[] = [];
     for (const file of (await readDeliveredRecords(directory)).files) {
@@ -35,6 +37,7 @@ const stream = new PassThrough();
 stream.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
 describeSinkContract({
   kind: "stdout",
+  config: { kind: "stdout" },
   create: () => new StdoutSink({ stream }),
   delivered: () =>
     Promise.resolve(

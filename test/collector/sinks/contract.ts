@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { sinkDefinition } from "../../../collector/src/sinks/registry.ts";
+import { sinkDefinition, type SinkConfig } from "../../../collector/src/sinks/registry.ts";
 import type { SinkKind } from "../../../collector/src/sinks/kinds.ts";
 import type { OutboundRecord, Sink, SinkCheckpoint } from "../../../collector/src/sinks/sink.ts";
 
 /** How the contract suite drives one sink kind against a destination it can read back. */
 export interface SinkUnderTest {
   readonly kind: SinkKind;
+  /** The configuration the sink under test was made from (its guarantee may depend on it). */
+  readonly config: SinkConfig;
   /** A new sink instance over the same destination (a restart makes a new one). */
   create(): Sink | Promise<Sink>;
   /** Every record Id the destination holds now, repeats included, in any order. */
@@ -45,7 +47,7 @@ function counts(delivered: readonly string[]): Map<string, number> {
  * crash between a flush and its commit) repeats nothing for an exactly-once sink, and only that window otherwise.
  */
 export function describeSinkContract(subject: SinkUnderTest): void {
-  const definition = sinkDefinition(subject.kind);
+  const delivery = sinkDefinition(subject.kind).delivery(subject.config);
 
   /** A first run as the collector does it: open with no checkpoint and commit the starting position. */
   async function firstOpen(): Promise<{ sink: Sink; committed: SinkCheckpoint | null }> {
@@ -56,9 +58,9 @@ export function describeSinkContract(subject: SinkUnderTest): void {
   }
 
   describe(`${subject.kind} sink – the Sink contract`, () => {
-    it(`should declare the guarantee of its registry entry (${definition.delivery})`, async () => {
+    it(`should declare the guarantee of its registry entry (${delivery})`, async () => {
       const sink = await subject.create();
-      expect(sink.delivery).toBe(definition.delivery);
+      expect(sink.delivery).toBe(delivery);
       expect(sink.name).toBe(subject.kind);
     });
 
@@ -90,7 +92,7 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       const seen = counts(await subject.delivered());
       for (const id of [...ids(kept), ...ids(after)]) expect(seen.get(id), id).toBe(1);
       // A remote sink may have sent part of a discarded group already; an exactly-once sink holds none of it.
-      for (const id of ids(dropped)) expect(seen.get(id) ?? 0).toBeLessThanOrEqual(definition.delivery === "exactly-once" ? 0 : 1);
+      for (const id of ids(dropped)) expect(seen.get(id) ?? 0).toBeLessThanOrEqual(delivery === "exactly-once" ? 0 : 1);
     });
 
     it("should repeat after a crash only what was flushed but not committed, and only if it is at-least-once", async () => {
@@ -113,7 +115,7 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       for (const id of ids(committedRecords)) expect(seen.get(id), id).toBe(1);
       for (const id of ids(uncommitted)) {
         expect(seen.get(id), id).toBeGreaterThanOrEqual(1);
-        expect(seen.get(id), id).toBeLessThanOrEqual(definition.delivery === "exactly-once" ? 1 : 2);
+        expect(seen.get(id), id).toBeLessThanOrEqual(delivery === "exactly-once" ? 1 : 2);
       }
       expect([...seen.keys()].sort()).toEqual([...ids(committedRecords), ...ids(uncommitted)].sort());
     });

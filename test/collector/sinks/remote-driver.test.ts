@@ -163,7 +163,7 @@ describe("RemoteSink and its delivery driver", () => {
     await sink.write([big, ...outbound(2)]);
     await sink.flush();
     expect(destination.accepted).toHaveLength(2);
-    expect(deadLettered()[0]?.reason).toMatch(/^the record takes 200\d+ bytes, more than the 100000 bytes/);
+    expect(deadLettered()[0]?.reason).toMatch(/^the record takes 200\d+ bytes, more than the 100000 bytes the destination accepts for one record/);
   });
 
   it("should fail the flush retryably once the maximum elapsed time is spent, and deliver on the redo after a discard", async () => {

@@ -9,7 +9,7 @@ export const DEFAULT_ROTATE_BYTES = 128 * 1_048_576;
 
 export const fileSink: SinkDefinition<FileSinkConfig> = {
   kind: "file",
-  delivery: "exactly-once",
+  delivery: () => "exactly-once",
   readConfig: (options) => ({
     kind: "file",
     directory: options.path("sinkDir", "auditfeed-data/events"),

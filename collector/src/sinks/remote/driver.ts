@@ -1,3 +1,4 @@
+import { isAuditfeedError } from "../../errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import { backoffDelayMs, sleep, type RetrySettings } from "../../retry/backoff.ts";
 import type { OutboundRecord } from "../sink.ts";
@@ -146,6 +147,8 @@ export class DeliveryDriver {
       return await this.#destination.send(batch, AbortSignal.any([this.#signal, timeout]));
     } catch (error) {
       if (this.#signal.aborted) throw this.#signal.reason;
+      // The destination's own verdict that retrying cannot help (an untrusted certificate): fail the batch now.
+      if (isAuditfeedError(error) && !error.retryable) throw error;
       if (timeout.aborted) return { kind: "retry", reason: `no complete answer within ${this.#settings.timeoutInMs / 1000} s (sinkTimeout)` };
       return { kind: "retry", reason: describe(error) };
     }

@@ -27,6 +27,8 @@ export interface BatchLimits {
   readonly maxRecords: number;
   /** Bytes of the request body before compression. */
   readonly maxBytes: number;
+  /** Largest single record the destination takes, when it is less than a request (Sekoia.io: 250 kB an event). */
+  readonly maxRecordBytes?: number;
 }
 
 /**

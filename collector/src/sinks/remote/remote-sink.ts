@@ -58,12 +58,12 @@ export class RemoteSink implements Sink {
 
   async write(records: readonly OutboundRecord[]): Promise<void> {
     const { driver, destination } = this.#opened();
-    const { maxRecords, maxBytes } = destination.limits;
+    const { maxRecords, maxBytes, maxRecordBytes = maxBytes } = destination.limits;
     const oversized: RejectedRecord[] = [];
     for (const record of records) {
       const size = destination.size(record);
-      if (size > maxBytes) {
-        oversized.push({ record, reason: `the record takes ${size} bytes, more than the ${maxBytes} bytes the destination accepts in one request` });
+      if (size > maxRecordBytes) {
+        oversized.push({ record, reason: `the record takes ${size} bytes, more than the ${maxRecordBytes} bytes the destination accepts for one record` });
         continue;
       }
       if (this.#batch.length > 0 && (this.#batch.length >= maxRecords || this.#batchBytes + size > maxBytes)) await this.#submit(driver);

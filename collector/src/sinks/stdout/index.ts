@@ -7,7 +7,7 @@ export interface StdoutSinkConfig {
 
 export const stdoutSink: SinkDefinition<StdoutSinkConfig> = {
   kind: "stdout",
-  delivery: "at-least-once",
+  delivery: () => "at-least-once",
   readConfig: () => ({ kind: "stdout" }),
   create: () => new StdoutSink(),
 };

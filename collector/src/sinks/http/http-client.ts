@@ -1,0 +1,115 @@
+import { readFileSync } from "node:fs";
+import { getCACertificates } from "node:tls";
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
+import { Pool, type Dispatcher } from "undici";
+import { parseRetryAfter } from "../../retry/backoff.ts";
+import { AuditfeedError } from "../../errors.ts";
+
+const gzip = promisify(gzipCallback);
+
+/** Certificate verification failures: retrying cannot help until the configuration changes. */
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
+
+/** An HTTP answer read whole (intakes answer briefly; an Elasticsearch `_bulk` answer is filtered down to the failures). */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly text: string;
+  /** From `Retry-After`, seconds or HTTP date. */
+  readonly retryAfterMs: number | undefined;
+}
+
+/** Large enough for a filtered `_bulk` answer of a full batch, small enough that a misbehaving server cannot exhaust memory. */
+const MAX_ANSWER_BYTES = 16 * 1_048_576;
+
+/**
+ * POSTs to one origin over a keep-alive pool: gzip when configured, TLS trusting the system's CAs plus `caFile`.
+ * Network errors are thrown (the delivery driver retries them); every status is returned for the preset to classify.
+ */
+export class HttpClient {
+  readonly #pool: Pool;
+  readonly #gzip: boolean;
+  readonly #basePath: string;
+  readonly #origin: string;
+
+  constructor(options: { url: string; caFile: string | undefined; gzip: boolean; connections: number; timeoutInMs: number }) {
+    const url = new URL(options.url);
+    this.#basePath = url.pathname.replace(/\/+$/, "");
+    this.#origin = url.origin;
+    this.#gzip = options.gzip;
+    this.#pool = new Pool(url.origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: options.timeoutInMs,
+      bodyTimeout: options.timeoutInMs,
+      connect: { timeout: options.timeoutInMs, ...(options.caFile === undefined ? {} : { ca: [...getCACertificates("default"), readCa(options.caFile)] }) },
+    });
+  }
+
+  /** POSTs `body` to the base URL's path followed by `path`. */
+  async post(path: string, body: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpAnswer> {
+    const payload = this.#gzip ? await gzip(body) : body;
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await this.#pool.request({
+        method: "POST",
+        path: `${this.#basePath}${path}` || "/",
+        headers: { ...headers, ...(this.#gzip ? { "content-encoding": "gzip" } : {}) },
+        body: payload,
+        signal,
+      });
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "string" && UNTRUSTED_CERTIFICATE.test(code)) {
+        throw new AuditfeedError(
+          "AF_ERR_TLS",
+          `The TLS certificate of the sink ${this.#origin} is not trusted (${code}): give the CA that signed it with sinkCaFile (--sink-ca-file).`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    return {
+      status: response.statusCode,
+      text: await readBounded(response.body),
+      retryAfterMs: parseRetryAfter(header(response.headers, "retry-after"), Date.now()),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}
+
+function readCa(caFile: string): string {
+  try {
+    return readFileSync(caFile, "utf8");
+  } catch (error) {
+    throw new AuditfeedError(
+      "AF_ERR_CONFIG",
+      `The sink's CA file ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}): give a PEM CA certificate (sinkCaFile).`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function header(headers: Dispatcher.ResponseData["headers"], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readBounded(body: Dispatcher.ResponseData["body"]): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= MAX_ANSWER_BYTES) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8");
+}

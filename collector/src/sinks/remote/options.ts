@@ -1,0 +1,65 @@
+import type { OptionSpec } from "../../config/options.ts";
+
+/** Settings every remote sink shares: where, with which secret and CA, and how patiently (the delivery driver's knobs). */
+export const REMOTE_SINK_OPTIONS = [
+  {
+    key: "sinkUrl",
+    flag: "--sink-url",
+    env: "AUDITFEED_SINK_URL",
+    description: "Where the sink delivers: an https:// base URL for http (each preset appends its path).",
+    defaultText: "required",
+    sinks: ["http"],
+  },
+  {
+    key: "sinkSecret",
+    flag: null,
+    env: "AUDITFEED_SINK_SECRET",
+    description:
+      "The destination's credential: HEC token, Elasticsearch API key, Sekoia.io intake key, or the webhook header's value (environment or file only).",
+    defaultText: "none",
+    secret: true,
+    sinks: ["http"],
+  },
+  {
+    key: "sinkCaFile",
+    flag: "--sink-ca-file",
+    env: "AUDITFEED_SINK_CA_FILE",
+    description: "PEM CA certificate(s) that sign the destination's TLS certificate, for a private CA; the system's CAs are trusted too.",
+    defaultText: "the system's CAs",
+    isPath: true,
+    sinks: ["http"],
+  },
+  {
+    key: "sinkTimeout",
+    flag: "--sink-timeout",
+    env: "AUDITFEED_SINK_TIMEOUT",
+    description: "Longest one request to the destination may take before it is retried.",
+    defaultText: "30s",
+    sinks: ["http"],
+  },
+  {
+    key: "sinkConcurrency",
+    flag: "--sink-concurrency",
+    env: "AUDITFEED_SINK_CONCURRENCY",
+    description: "Requests to the destination in flight at once.",
+    defaultText: "4",
+    sinks: ["http"],
+  },
+  {
+    key: "sinkMaxElapsed",
+    flag: "--sink-max-elapsed",
+    env: "AUDITFEED_SINK_MAX_ELAPSED",
+    description: "How long a batch is retried before the cycle fails (and is redone next cycle; nothing is lost).",
+    defaultText: "5m",
+    sinks: ["http"],
+  },
+  {
+    key: "deadLetter",
+    flag: "--dead-letter",
+    env: "AUDITFEED_DEAD_LETTER",
+    description: "Folder that receives records the destination refuses for good, with the reason (see sinks/remote/README.md).",
+    defaultText: "./auditfeed-data/dead-letter",
+    isPath: true,
+    sinks: ["http"],
+  },
+] as const satisfies readonly OptionSpec[];
