@@ -14,7 +14,7 @@ const root = mkdtempSync(join(tmpdir(), "auditfeed-contract-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const directory = join(root, "file");
-const fileConfig = { kind: "file", directory, maxSegmentBytes: 4_096 } as const;
+const fileConfig = { kind: "file", directory, rotateBytes: 4_096 } as const;
 describeSinkContract({
   kind: "file",
   config: fileConfig,

@@ -54,7 +54,14 @@ export function describeSinkContract(subject: SinkUnderTest): void {
     await subject.reset();
     const sink = await subject.create();
     await sink.open(null);
-    return { sink, committed: await sink.flush() };
+    return { sink, committed: await commit(sink) };
+  }
+
+  /** A flush followed by a successful state commit, as the collector does it. */
+  async function commit(sink: Sink): Promise<SinkCheckpoint | null> {
+    const checkpoint = await sink.flush();
+    await sink.committed(checkpoint);
+    return checkpoint;
   }
 
   describe(`${subject.kind} sink – the Sink contract`, () => {
@@ -70,9 +77,9 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       const second = outbound(3);
       await sink.write(first.slice(0, 60));
       await sink.write(first.slice(60));
-      await sink.flush();
+      await commit(sink);
       await sink.write(second);
-      await sink.flush();
+      await commit(sink);
       await sink.close();
       expect((await subject.delivered()).sort()).toEqual([...ids(first), ...ids(second)].sort());
     });
@@ -83,11 +90,11 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       const dropped = outbound(5);
       const after = outbound(7);
       await sink.write(kept);
-      await sink.flush();
+      await commit(sink);
       await sink.write(dropped);
       await sink.discard();
       await sink.write(after);
-      await sink.flush();
+      await commit(sink);
       await sink.close();
       const seen = counts(await subject.delivered());
       for (const id of [...ids(kept), ...ids(after)]) expect(seen.get(id), id).toBe(1);
@@ -99,7 +106,7 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       const { sink: crashed } = await firstOpen();
       const committedRecords = outbound(40);
       await crashed.write(committedRecords);
-      const committed = await crashed.flush();
+      const committed = await commit(crashed);
       const uncommitted = outbound(25);
       await crashed.write(uncommitted);
       await crashed.flush();
@@ -108,7 +115,7 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       const restarted = await subject.create();
       await restarted.open(committed);
       await restarted.write(uncommitted);
-      await restarted.flush();
+      await commit(restarted);
       await restarted.close();
       await crashed.close();
       const seen = counts(await subject.delivered());
@@ -124,13 +131,13 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       const { sink } = await firstOpen();
       const before = outbound(8);
       await sink.write(before);
-      const committed = await sink.flush();
+      const committed = await commit(sink);
       await sink.close();
       const again = await subject.create();
       await again.open(committed);
       const after = outbound(8);
       await again.write(after);
-      await again.flush();
+      await commit(again);
       await again.close();
       expect((await subject.delivered()).sort()).toEqual([...ids(before), ...ids(after)].sort());
     });

@@ -80,6 +80,11 @@ export class RemoteSink implements Sink {
     return null;
   }
 
+  /** Nothing to record: a remote sink has no checkpoint a restored state could contradict. */
+  committed(_checkpoint: SinkCheckpoint | null): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Drops the batch not sent yet and waits for the requests in flight; what they delivered stays delivered. */
   async discard(): Promise<void> {
     this.#batch = [];
