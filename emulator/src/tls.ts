@@ -7,6 +7,8 @@ export interface CertificateAuthority {
   readonly caPem: string;
   /** Issues a server certificate whose subjectAltName lists each hostname (DNS names and IP literals alike). */
   issueServerCertificate(hostnames: string[]): { certPem: string; keyPem: string };
+  /** Issues a client certificate (extKeyUsage clientAuth), as a receiver that verifies its senders expects (syslog over TLS). */
+  issueClientCertificate(commonName: string): { certPem: string; keyPem: string };
 }
 
 /** A self-signed certificate as registered on an Entra app's certificate credentials. */
@@ -94,6 +96,19 @@ export function createCertificateAuthority(): CertificateAuthority {
         { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
         { name: "extKeyUsage", serverAuth: true },
         { name: "subjectAltName", altNames: subjectAltNames(hostnames) },
+        { name: "authorityKeyIdentifier", keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+      ]);
+      cert.sign(caKeys.forgePrivateKey, forge.md.sha256.create());
+      return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
+    },
+    issueClientCertificate(commonName) {
+      const keys = generateRsaKeyPair();
+      const cert = newCertificate(keys.forgePublicKey, [{ name: "commonName", value: commonName }], defaultValidity());
+      cert.setIssuer(caCert.subject.attributes);
+      cert.setExtensions([
+        { name: "basicConstraints", cA: false },
+        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: "extKeyUsage", clientAuth: true },
         { name: "authorityKeyIdentifier", keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
       ]);
       cert.sign(caKeys.forgePrivateKey, forge.md.sha256.create());

@@ -6,6 +6,7 @@ import { httpSink, type HttpSinkConfig } from "./http/index.ts";
 import type { SinkKind } from "./kinds.ts";
 import type { DeliveryGuarantee, Sink } from "./sink.ts";
 import { stdoutSink, type StdoutSinkConfig } from "./stdout/index.ts";
+import { syslogSink, type SyslogSinkConfig } from "./syslog/index.ts";
 
 /** What a sink may use besides its configuration. */
 export interface SinkDependencies {
@@ -29,11 +30,11 @@ export interface SinkDefinition<C extends { readonly kind: SinkKind }> {
 }
 
 /** Every sink kind's settings, told apart by `kind`. */
-export type SinkConfig = FileSinkConfig | StdoutSinkConfig | HttpSinkConfig;
+export type SinkConfig = FileSinkConfig | StdoutSinkConfig | HttpSinkConfig | SyslogSinkConfig;
 
 type Registry = { readonly [K in SinkKind]: SinkDefinition<Extract<SinkConfig, { kind: K }>> };
 
-export const SINKS: Registry = { file: fileSink, stdout: stdoutSink, http: httpSink };
+export const SINKS: Registry = { file: fileSink, stdout: stdoutSink, http: httpSink, syslog: syslogSink };
 
 export function sinkDefinition(kind: SinkKind): SinkDefinition<SinkConfig> {
   return SINKS[kind];

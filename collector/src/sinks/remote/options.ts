@@ -6,9 +6,9 @@ export const REMOTE_SINK_OPTIONS = [
     key: "sinkUrl",
     flag: "--sink-url",
     env: "AUDITFEED_SINK_URL",
-    description: "Where the sink delivers: an https:// base URL for http (each preset appends its path).",
+    description: "Where the sink delivers: an https:// base URL for http (each preset appends its path); tcp://host:port or tls://host:port for syslog.",
     defaultText: "required",
-    sinks: ["http"],
+    sinks: ["http", "syslog"],
   },
   {
     key: "sinkSecret",
@@ -24,10 +24,11 @@ export const REMOTE_SINK_OPTIONS = [
     key: "sinkCaFile",
     flag: "--sink-ca-file",
     env: "AUDITFEED_SINK_CA_FILE",
-    description: "PEM CA certificate(s) that sign the destination's TLS certificate, for a private CA; the system's CAs are trusted too.",
+    description:
+      "PEM CA certificate(s) that sign the destination's TLS certificate, for a private CA; the system's CAs are trusted too (http, syslog over tls://).",
     defaultText: "the system's CAs",
     isPath: true,
-    sinks: ["http"],
+    sinks: ["http", "syslog"],
   },
   {
     key: "sinkTimeout",
@@ -35,7 +36,7 @@ export const REMOTE_SINK_OPTIONS = [
     env: "AUDITFEED_SINK_TIMEOUT",
     description: "Longest one request to the destination may take before it is retried.",
     defaultText: "30s",
-    sinks: ["http"],
+    sinks: ["http", "syslog"],
   },
   {
     key: "sinkConcurrency",
@@ -51,7 +52,7 @@ export const REMOTE_SINK_OPTIONS = [
     env: "AUDITFEED_SINK_MAX_ELAPSED",
     description: "How long a batch is retried before the cycle fails (and is redone next cycle; nothing is lost).",
     defaultText: "5m",
-    sinks: ["http"],
+    sinks: ["http", "syslog"],
   },
   {
     key: "deadLetter",
@@ -60,6 +61,6 @@ export const REMOTE_SINK_OPTIONS = [
     description: "Folder that receives records the destination refuses for good, with the reason (see sinks/remote/README.md).",
     defaultText: "./auditfeed-data/dead-letter",
     isPath: true,
-    sinks: ["http"],
+    sinks: ["http", "syslog"],
   },
 ] as const satisfies readonly OptionSpec[];

@@ -1,0 +1,59 @@
+import { hostname } from "node:os";
+import { FileDeadLetter } from "../remote/dead-letter.ts";
+import { RemoteSink } from "../remote/remote-sink.ts";
+import type { SinkDefinition } from "../registry.ts";
+import { readSyslogSinkConfig, type SyslogSinkConfig } from "./config.ts";
+import { SyslogConnection } from "./connection.ts";
+import { headerField, octetCounted, syslogMessage } from "./rfc5424.ts";
+
+export type { SyslogSinkConfig } from "./config.ts";
+
+/** Frames per write: large enough to keep syscalls few, small enough that a failed batch costs little to resend. */
+const BATCH = { maxRecords: 500, maxBytes: 1_048_576 };
+
+/**
+ * RFC 5424 over one TCP or TLS stream with octet counting (RFC 6587), at least once: plain syslog has no
+ * acknowledgement, so a batch counts as delivered once the kernel has it; after a connection failure or a crash before
+ * the commit, the batch is sent again. See README.md.
+ */
+export const syslogSink: SinkDefinition<SyslogSinkConfig> = {
+  kind: "syslog",
+  delivery: () => "at-least-once",
+  readConfig: readSyslogSinkConfig,
+  create: (config, { logger, signal }) => {
+    const url = new URL(config.remote.url);
+    const host = headerField(hostname(), 255);
+    // A frame's size is its message plus the length prefix; the largest frame a message of the limit can make.
+    const maxRecordBytes = config.maxMessageBytes + String(config.maxMessageBytes).length + 1;
+    return new RemoteSink({
+      name: "syslog",
+      delivery: "at-least-once",
+      connect: () => {
+        const connection = new SyslogConnection({
+          host: url.hostname.replace(/^\[|\]$/g, ""),
+          port: Number(url.port),
+          tls: url.protocol === "tls:",
+          caFile: config.remote.caFile,
+          clientCertificate: config.clientCertificate,
+        });
+        return {
+          name: "syslog",
+          limits: { ...BATCH, maxRecordBytes },
+          size: (record) => Buffer.byteLength(octetCounted(syslogMessage(record, host))),
+          send: async (batch, requestSignal) => {
+            let payload = "";
+            for (const record of batch) payload += octetCounted(syslogMessage(record, host));
+            await connection.write(payload, requestSignal);
+            return { kind: "ok" };
+          },
+          close: () => connection.close(),
+        };
+      },
+      deadLetter: new FileDeadLetter({ directory: config.remote.deadLetterDirectory, sink: "syslog", logger }),
+      // One stream: records arrive in the order they were written.
+      settings: { ...config.remote.driver, concurrency: 1 },
+      logger,
+      signal,
+    });
+  },
+};
