@@ -108,6 +108,33 @@ describe("loadConfig – defaults and precedence", () => {
     );
   });
 
+  it("should read a sink's options from its folder's part of the table, with the shared remote ones", () => {
+    const config = load(
+      ["--sink", "http", "--sink-preset", "elasticsearch", "--sink-url", "https://es.example:9200/", "--sink-index", "o365", "--sink-timeout", "10s"],
+      {
+        ...minimalEnv,
+        AUDITFEED_SINK_SECRET: "api-key",
+      },
+    );
+    expect(config.sink).toMatchObject({
+      kind: "http",
+      preset: "elasticsearch",
+      index: "o365",
+      gzip: true,
+      remote: {
+        url: "https://es.example:9200",
+        secret: "api-key",
+        driver: { timeoutInMs: 10_000, concurrency: 4 },
+        deadLetterDirectory: join(cwd, "auditfeed-data/dead-letter"),
+      },
+    });
+    expect(load(["--sink", "syslog", "--sink-url", "tls://siem.example:6514"]).sink).toMatchObject({
+      kind: "syslog",
+      remote: { url: "tls://siem.example:6514" },
+      maxMessageBytes: 65_536,
+    });
+  });
+
   it("should treat an empty environment variable as unset", () => {
     expect(load([], { ...minimalEnv, AUDITFEED_CLOUD: "", AUDITFEED_LOOKBACK: "" }).cloud).toBe("commercial");
   });
@@ -245,7 +272,20 @@ describe("loadConfig – invalid values", () => {
     [["--requests-per-minute", "0"], '--requests-per-minute is "0": expected a whole number from 1 to 100000'],
     [["--fetch-concurrency", "2.5"], '--fetch-concurrency is "2.5": expected a whole number from 1 to 64'],
     [["--management-url", "http://127.0.0.1:8443"], "plain http is refused"],
-    [["--sink", "syslog"], '--sink is "syslog": expected one of file, stdout'],
+    [["--sink", "kafka"], '--sink is "kafka": expected one of file, stdout, http, syslog'],
+    [["--sink", "http", "--sink-url", "https://siem.example"], "sinkPreset is missing: which HTTP intake receives the records."],
+    [
+      ["--sink", "http", "--sink-preset", "splunk-hec", "--sink-url", "https://siem.example"],
+      "The splunk-hec preset needs the HEC token in AUDITFEED_SINK_SECRET",
+    ],
+    [["--sink", "http", "--sink-preset", "elasticsearch", "--sink-url", "https://es.example"], "The elasticsearch preset needs the index or data stream"],
+    [["--sink", "http", "--sink-preset", "webhook", "--sink-url", "http://siem.example"], '--sink-url is "http://siem.example": expected an https URL'],
+    [
+      ["--sink", "http", "--sink-preset", "webhook", "--sink-url", "https://siem.example", "--sink-ack", "on"],
+      "--sink-ack applies to the splunk-hec preset only",
+    ],
+    [["--sink", "syslog", "--sink-url", "udp://127.0.0.1:514"], '--sink-url is "udp://127.0.0.1:514": expected tcp://host:port or tls://host:port'],
+    [["--sink", "syslog", "--sink-url", "tcp://127.0.0.1:6514", "--sink-preset", "webhook"], "--sink-preset configures the http sink, but the sink is syslog"],
     [["--log-level", "verbose"], "expected one of debug, info, warn, error"],
     [["--ca-file", "missing-ca.pem"], "which does not exist"],
     [["--overlap", "48h", "--dedupe-horizon", "24h"], "dedupeHorizon (24h) is shorter than overlap (48h)"],
