@@ -221,11 +221,6 @@ export const OPTIONS = [
 
 export type OptionKey = (typeof OPTIONS)[number]["key"];
 
-/** The options a sink reads, in table order: what infra sets for it and what a stray setting is checked against. */
-export function sinkOptions(kind: SinkKind): readonly OptionSpec[] {
-  return (OPTIONS as readonly OptionSpec[]).filter((option) => option.sinks?.includes(kind) === true);
-}
-
 /** `node:util` parseArgs options for every flag above, so a command can merge them with its own. */
 export function configFlagOptions(): Record<string, { type: "string" }> {
   const flags: Record<string, { type: "string" }> = { [CONFIG_FILE_OPTION.flag.slice(2)]: { type: "string" } };
