@@ -47,11 +47,11 @@ export async function backfillCommand(args: string[]): Promise<number> {
     process.stderr.write(`auditfeed backfill: ${since}\n`);
     return EXIT.config;
   }
-  const opened = await openCollector("backfill", read.configArgs);
+  const stop = stopOnSignals();
+  const opened = await openCollector("backfill", read.configArgs, stop);
   if ("exit" in opened) return opened.exit;
   const { collector, logger } = opened;
   const progress = progressReporter();
-  const stop = stopOnSignals();
   try {
     const start = sinceOnServerClock(since, await collector.serverNow(stop));
     if (typeof start === "string") {

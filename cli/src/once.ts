@@ -9,11 +9,12 @@ import { logRunSummary } from "./summary.ts";
 export async function onceCommand(args: string[]): Promise<number> {
   const read = readArguments("once", args, { help: collectorHelp("once", "[options]"), collectorOptions: true });
   if ("exit" in read) return read.exit;
-  const opened = await openCollector("once", read.configArgs);
+  const stop = stopOnSignals();
+  const opened = await openCollector("once", read.configArgs, stop);
   if ("exit" in opened) return opened.exit;
   const { collector, logger } = opened;
   try {
-    const report = await collector.cycle({ stop: stopOnSignals() });
+    const report = await collector.cycle({ stop });
     const exitCode = exitCodeOf(report);
     logRunSummary(logger, report, collector.status(), exitCode);
     return exitCode;

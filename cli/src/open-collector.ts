@@ -23,9 +23,10 @@ export function collectorHelp(command: string, usage: string): string {
 
 /**
  * Configuration errors (exit 2, every problem listed) and opening the collector, shared by the commands. `configArgs`
- * are the collector options' flags that `readArguments` kept.
+ * are the collector options' flags that `readArguments` kept; `stop` (the command's stopOnSignals) also ends the sink's
+ * requests and retries, which outlive a cycle's own stop.
  */
-export async function openCollector(command: string, configArgs: string[], env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
+export async function openCollector(command: string, configArgs: string[], stop: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<Opened> {
   let config: CollectorConfig;
   try {
     config = loadConfig({ argv: configArgs, env, cwd: process.cwd() });
@@ -38,7 +39,8 @@ export async function openCollector(command: string, configArgs: string[], env: 
   let telemetry: Telemetry | undefined;
   try {
     telemetry = await startTelemetry(config);
-    const collector = await Collector.open(config, logger, telemetry.meter === undefined ? {} : { meter: telemetry.meter });
+    const settings = telemetry.meter === undefined ? { signal: stop } : { signal: stop, meter: telemetry.meter };
+    const collector = await Collector.open(config, logger, settings);
     const started = telemetry;
     const close = async (): Promise<void> => {
       await collector.close();

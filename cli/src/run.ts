@@ -15,10 +15,10 @@ async function pause(ms: number, stop: AbortSignal): Promise<void> {
 export async function runCommand(args: string[]): Promise<number> {
   const read = readArguments("run", args, { help: collectorHelp("run", "[options]"), collectorOptions: true });
   if ("exit" in read) return read.exit;
-  const opened = await openCollector("run", read.configArgs);
+  const stop = stopOnSignals();
+  const opened = await openCollector("run", read.configArgs, stop);
   if ("exit" in opened) return opened.exit;
   const { collector, config, logger } = opened;
-  const stop = stopOnSignals();
   let failures = 0;
   try {
     while (!stop.aborted) {
