@@ -102,6 +102,21 @@ export function describeSinkContract(subject: SinkUnderTest): void {
       for (const id of ids(dropped)) expect(seen.get(id) ?? 0).toBeLessThanOrEqual(delivery === "exactly-once" ? 0 : 1);
     });
 
+    it("should keep the complete blobs before a savepoint when the blob after it is rolled back", async () => {
+      const { sink } = await firstOpen();
+      const complete = outbound(30);
+      const failed = outbound(7);
+      await sink.write(complete);
+      await sink.savepoint();
+      await sink.write(failed);
+      await sink.rollback();
+      await commit(sink);
+      await sink.close();
+      const seen = counts(await subject.delivered());
+      for (const id of ids(complete)) expect(seen.get(id), id).toBe(1);
+      for (const id of ids(failed)) expect(seen.get(id) ?? 0).toBeLessThanOrEqual(delivery === "exactly-once" ? 0 : 1);
+    });
+
     it("should repeat after a crash only what was flushed but not committed, and only if it is at-least-once", async () => {
       const { sink: crashed } = await firstOpen();
       const committedRecords = outbound(40);

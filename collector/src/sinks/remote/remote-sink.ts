@@ -24,6 +24,8 @@ export class RemoteSink implements Sink {
   #closing: AbortController | undefined;
   #batch: OutboundRecord[] = [];
   #batchBytes = 0;
+  /** Records of `#batch` that belong to complete blobs (the last savepoint); a rollback keeps only those. */
+  #saved = 0;
 
   constructor(options: {
     name: string;
@@ -53,6 +55,7 @@ export class RemoteSink implements Sink {
     this.#driver = new DeliveryDriver({ destination, deadLetter: this.#deadLetter, settings: this.#settings, logger: this.#logger, signal });
     this.#batch = [];
     this.#batchBytes = 0;
+    this.#saved = 0;
     return Promise.resolve();
   }
 
@@ -80,6 +83,22 @@ export class RemoteSink implements Sink {
     return null;
   }
 
+  savepoint(): Promise<void> {
+    this.#saved = this.#batch.length;
+    return Promise.resolve();
+  }
+
+  /**
+   * Drops the failed blob's records still in the batch. Those already handed to the driver are sent: they are
+   * delivered again when the blob is retried (at least once), or dropped as repeats by an exactly-once destination.
+   */
+  rollback(): Promise<void> {
+    const { destination } = this.#opened();
+    this.#batch = this.#batch.slice(0, this.#saved);
+    this.#batchBytes = this.#batch.reduce((sum, record) => sum + destination.size(record), 0);
+    return Promise.resolve();
+  }
+
   /** Nothing to record: a remote sink has no checkpoint a restored state could contradict. */
   committed(_checkpoint: SinkCheckpoint | null): Promise<void> {
     return Promise.resolve();
@@ -89,6 +108,7 @@ export class RemoteSink implements Sink {
   async discard(): Promise<void> {
     this.#batch = [];
     this.#batchBytes = 0;
+    this.#saved = 0;
     await this.#driver?.forget();
   }
 
@@ -105,6 +125,7 @@ export class RemoteSink implements Sink {
     const batch = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
+    this.#saved = 0;
     await driver.submit(batch);
   }
 
