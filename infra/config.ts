@@ -102,10 +102,11 @@ export interface ConfigContext {
 
 /**
  * The sinks a stack may give its job: the collector's own list (collector/src/sinks/kinds.ts), less the file sink,
- * whose output would stay on the job's throwaway disk.
+ * whose output would stay on the job's throwaway disk, and less the sinks that need options (URL, preset, secret)
+ * the stack cannot pass to the job yet.
  */
-export const JOB_SINKS = SINK_KINDS.filter((kind) => kind !== "file");
-export type JobSink = Exclude<(typeof SINK_KINDS)[number], "file">;
+export const JOB_SINKS = SINK_KINDS.filter((kind): kind is JobSink => kind === "stdout");
+export type JobSink = "stdout";
 
 function isJobSink(value: string): value is JobSink {
   return (JOB_SINKS as readonly string[]).includes(value);
