@@ -1,5 +1,6 @@
 import type { GetTokenOptions, TokenCredential } from "@azure/identity";
 import { Pool, type Dispatcher } from "undici";
+import { readBounded } from "../http/read-bounded.ts";
 import { AuditfeedError, isAuditfeedError } from "../errors.ts";
 import type { Logger } from "../log/logger.ts";
 import { redactText } from "../log/redact.ts";
@@ -129,7 +130,7 @@ export class ApiTransport {
           if (!readWhole) return { ok: true, headers: response.headers, body: response.body };
           return { ok: true, headers: response.headers, text: await response.body.text() };
         }
-        failure = readApiFailure(response.statusCode, await readBounded(response.body));
+        failure = readApiFailure(response.statusCode, await readBounded(response.body, MAX_ERROR_BODY_BYTES));
         retryAfterMs = parseRetryAfter(headerValue(response.headers, "retry-after"), Date.now());
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
@@ -236,21 +237,6 @@ export function headerValue(headers: Dispatcher.ResponseData["headers"], name: s
 }
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-/** Error bodies are small; a larger one is cut, so a misbehaving server cannot make us buffer much. */
-async function readBounded(body: Dispatcher.ResponseData["body"]): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= MAX_ERROR_BODY_BYTES) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString("utf8");
-}
 
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ALTNAME/;
 

@@ -3,6 +3,7 @@ import { getCACertificates } from "node:tls";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import { Pool, type Dispatcher } from "undici";
+import { readBounded } from "../../http/read-bounded.ts";
 import { parseRetryAfter } from "../../retry/backoff.ts";
 import { AuditfeedError } from "../../errors.ts";
 
@@ -71,7 +72,7 @@ export class HttpClient {
     }
     return {
       status: response.statusCode,
-      text: await readBounded(response.body),
+      text: await readBounded(response.body, MAX_ANSWER_BYTES),
       retryAfterMs: parseRetryAfter(header(response.headers, "retry-after"), Date.now()),
     };
   }
@@ -98,18 +99,4 @@ function readCa(caFile: string): string {
 function header(headers: Dispatcher.ResponseData["headers"], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-async function readBounded(body: Dispatcher.ResponseData["body"]): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= MAX_ANSWER_BYTES) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString("utf8");
 }
