@@ -16,23 +16,32 @@ function lines(job: string): string {
 export const RUN_SUMMARY = "Run finished:";
 export const CYCLE_FAILED = "The cycle failed";
 export const COULD_NOT_START = "The collector could not start.";
-export const BLOB_FAILED = "Fetching a blob failed; it stays pending and is retried next cycle.";
+export const QUARANTINED = "Blobs are quarantined:";
 export const HORIZON_WARNING = "The content type is within 24 hours of the 7-day horizon";
 export const CYCLE_FINISHED = "Cycle finished for the content type.";
 
-/** Runs that failed (a non-zero exit, a cycle that failed as a whole, or no start); the alert fires at 3 in its window. */
+/**
+ * Runs that failed (an exit other than 0 and 6, a cycle that failed as a whole, or no start); the alert fires at 3 in
+ * its window. Exit 6 is "only known quarantined blobs": the quarantine alert covers them, once, not every run.
+ */
 export function failedRunsQuery(job: string): string {
   return `${lines(job)}
-| where (e.msg startswith "${RUN_SUMMARY}" and toint(e.exitCode) != 0) or e.msg startswith "${CYCLE_FAILED}" or e.msg == "${COULD_NOT_START}"
+| where (e.msg startswith "${RUN_SUMMARY}" and toint(e.exitCode) !in (0, 6)) or e.msg startswith "${CYCLE_FAILED}" or e.msg == "${COULD_NOT_START}"
 | summarize failedRuns = count() by tenantId = tostring(e.tenantId)`;
 }
 
-/** A blob that failed in 3 runs or more: it is stuck (quarantined) and its records wait until someone acts. */
+/**
+ * Quarantined blobs, as the state persists them: every cycle the collector reads its state's quarantine and logs it
+ * as one error (count and first blobs by content type) until the API stops listing them. One row per content type of
+ * the latest such line: the alert fires while any is logged in its window and resolves once none is.
+ */
 export function quarantinedBlobQuery(job: string): string {
   return `${lines(job)}
-| where e.msg == "${BLOB_FAILED}"
-| summarize failures = count(), lastError = take_any(tostring(e.error.code)) by contentId = tostring(e.contentId), contentType = tostring(e.contentType)
-| where failures >= 3`;
+| where e.level == "error" and e.msg startswith "${QUARANTINED}"
+| summarize arg_max(TimeGenerated, e) by tenantId = tostring(e.tenantId)
+| mv-expand contentType = bag_keys(e.byContentType) to typeof(string)
+| extend quarantined = toint(e.byContentType[contentType].count), blobs = e.byContentType[contentType].blobs
+| project tenantId, contentType, quarantined, blobs, reportedAt = TimeGenerated`;
 }
 
 /** A content type within 24 hours of the 7-day horizon (the collector logs it as an error every cycle). */

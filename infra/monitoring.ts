@@ -44,12 +44,14 @@ const ALERTS: readonly AlertSpec[] = [
   },
   {
     suffix: "blob-quarantined",
-    displayName: "auditfeed: a blob keeps failing",
-    description: "A content blob failed in three or more runs in the last six hours; its records wait, and are lost if it outlives the 7-day window.",
+    displayName: "auditfeed: a blob is quarantined",
+    description:
+      "A content blob failed the same way three times and is quarantined: it is not fetched again and its records are not delivered. Run `auditfeed status` for each blob's content id and error; recover its records with Purview audit search.",
     query: quarantinedBlobQuery,
     severity: 2,
     threshold: 1,
-    windowSize: "PT6H",
+    // The collector logs the quarantine every run; two hours cover an hourly schedule with a missed run.
+    windowSize: "PT2H",
   },
   {
     suffix: "horizon",
@@ -64,8 +66,8 @@ const ALERTS: readonly AlertSpec[] = [
 ];
 
 /**
- * What an operator watches: three scheduled-query alerts on the collector's log lines (runs failing repeatedly, a blob
- * that keeps failing, the 7-day horizon warning), notifying the stack's action group, and a workbook with records
+ * What an operator watches: three scheduled-query alerts on the collector's log lines (runs failing repeatedly, a quarantined
+ * blob, the 7-day horizon warning), notifying the stack's action group, and a workbook with records
  * per content type over time, lag and the horizon. Queries and the fields they read: monitoring-queries.ts.
  */
 export class CollectorMonitoring extends pulumi.ComponentResource {

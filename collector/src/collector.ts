@@ -131,6 +131,8 @@ export class Collector {
       cursors: { ...snapshot.cursors },
       stats: snapshot.stats,
     });
+    // The quarantine is persisted: metrics and the status show it from the start, not only after a cycle.
+    collector.#failed = await store.failedBlobs();
     if (settings.meter !== undefined) {
       metrics = createCollectorMetrics(settings.meter, { status: () => collector.status(), counters: () => client.counters() });
       collector.#metrics = metrics;

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
-import { failedRunsQuery, horizonQuery, horizonTrendQuery, lagQuery, quarantinedBlobQuery, recordsQuery } from "../../infra/monitoring-queries.ts";
+import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
+import { failedRunsQuery, horizonQuery, horizonTrendQuery, lagQuery, QUARANTINED, quarantinedBlobQuery, recordsQuery } from "../../infra/monitoring-queries.ts";
 import { collectorEnvironment, logEntries, runCli, temporaryDirectory } from "../e2e/harness.ts";
 
+const BLOB_FAILED = "Fetching a blob failed; it stays pending and is retried next cycle.";
 const QUERIES = { failedRunsQuery, quarantinedBlobQuery, horizonQuery, recordsQuery, lagQuery, horizonTrendQuery };
 
 /** Every `e.<field>` (and `e.<field>.<field>`) a query reads from the parsed log line. */
@@ -26,8 +27,8 @@ function has(entry: Record<string, unknown>, path: string): boolean {
 }
 
 /**
- * The stack's alert and workbook queries against the log lines the collector really writes: three runs of `auditfeed
- * once` against the emulator, with a blob that fails in each, a content type that cannot be listed while the first
+ * The stack's alert and workbook queries against the log lines the collector really writes: four runs of `auditfeed
+ * once` against the emulator, with a blob that is malformed in three (quarantined in the third), a content type that cannot be listed while the first
  * run looks back six days (the horizon warning); then a run whose cycle fails as a whole and one that cannot start.
  */
 describe("the stack's KQL reads only what the collector logs", () => {
@@ -51,11 +52,16 @@ describe("the stack's KQL reads only what the collector logs", () => {
       reply: { status: 400, body: { error: { code: "AF20020", message: "The specified content type is not valid." } } },
     });
     const forbidden = { status: 403, body: { error: { code: "AF10001", message: "The permission set () does not include the expected permission." } } };
-    for (let run = 0; run < 3; run++) {
-      emulator.script({ op: "fetch", contentType: "Audit.SharePoint", times: 1, reply: forbidden });
+    // The same blob is not a JSON array in three runs: the third quarantines it, and the fourth reports it from the state.
+    const malformed = { status: 200, body: { Id: "a JSON object where the API sends an array" } };
+    let broken: string | undefined;
+    for (let run = 0; run < 4; run++) {
+      if (run < 3) emulator.script({ op: "fetch", contentType: "Audit.SharePoint", ...(broken === undefined ? {} : { contentId: broken }), reply: malformed });
       const once = runCli(["once"], env);
       await once.exit;
-      entries.push(...logEntries(once.stderr()));
+      const logged = logEntries(once.stderr());
+      broken ??= logged.find((entry) => entry["msg"] === BLOB_FAILED)?.["contentId"] as string | undefined;
+      entries.push(...logged);
     }
     // A cycle that fails as a whole (the subscription list is refused), then a run that cannot even open its sink.
     emulator.script({ op: "list-subscriptions", reply: forbidden });
@@ -92,15 +98,20 @@ describe("the stack's KQL reads only what the collector logs", () => {
     }
   });
 
-  it("should have produced what each alert fires on: failed runs, a blob failing in every run, the horizon warning", () => {
+  it("should have produced what each alert fires on: failed runs, a blob quarantined in the state, the horizon warning", () => {
     const failed = entries.filter(
-      (entry) => (String(entry["msg"]).startsWith("Run finished:") && entry["exitCode"] !== 0) || String(entry["msg"]).startsWith("The cycle failed"),
+      (entry) =>
+        (String(entry["msg"]).startsWith("Run finished:") && entry["exitCode"] !== 0 && entry["exitCode"] !== 6) ||
+        String(entry["msg"]).startsWith("The cycle failed"),
     );
     expect(failed.length).toBeGreaterThanOrEqual(3);
-    const blobFailures = entries.filter((entry) => entry["msg"] === "Fetching a blob failed; it stays pending and is retried next cycle.");
-    const byBlob = new Map<string, number>();
-    for (const entry of blobFailures) byBlob.set(String(entry["contentId"]), (byBlob.get(String(entry["contentId"])) ?? 0) + 1);
-    expect(Math.max(...byBlob.values())).toBe(3);
+    // What the quarantine query expands: per content type the count and the blobs, in the third run and again in the fourth.
+    const reported = entries.filter((entry) => entry["level"] === "error" && String(entry["msg"]).startsWith(QUARANTINED));
+    expect(reported).toHaveLength(2);
+    for (const entry of reported) {
+      expect(entry["byContentType"]).toEqual({ "Audit.SharePoint": { count: 1, blobs: [expect.objectContaining({ code: "AF_ERR_BLOB_MALFORMED" })] } });
+      expect(entry["tenantId"]).toBe(DEMO_TENANT);
+    }
     expect(entries.some((entry) => entry["level"] === "error" && entry["contentType"] === "Audit.Exchange" && typeof entry["horizonLeftMs"] === "number")).toBe(
       true,
     );

@@ -19,7 +19,7 @@ export interface MetricSources {
 /**
  * The instruments on `meter`. Counters are added once per cycle (totals add up as if counted per record); lag,
  * backlog and horizon are observed from the collector's status whenever the reader collects, so a scrape always sees
- * the current values; throttling and retries are the transport's own cumulative counts.
+ * the current values (the quarantine as the state store holds it); throttling and retries are the transport's own cumulative counts.
  */
 export function createCollectorMetrics(meter: Meter, sources: MetricSources): CollectorMetrics {
   const records = meter.createCounter("auditfeed.records", { unit: "{record}", description: "Records delivered: acknowledged by the sink and committed." });
@@ -48,6 +48,10 @@ export function createCollectorMetrics(meter: Meter, sources: MetricSources): Co
     unit: "{blob}",
     description: "Blobs listed but not delivered when the last cycle ended.",
   });
+  const quarantined = meter.createObservableGauge("auditfeed.quarantined", {
+    unit: "{blob}",
+    description: "Blobs the state holds as quarantined: they failed the same way 3 times and are no longer fetched.",
+  });
   const throttled = meter.createObservableCounter("auditfeed.api.throttled", {
     unit: "{response}",
     description: "Management API responses that throttled the tenant.",
@@ -64,12 +68,13 @@ export function createCollectorMetrics(meter: Meter, sources: MetricSources): Co
         if (status.lagMs !== null) observer.observe(lag, status.lagMs / 1000, attributes);
         observer.observe(horizon, status.horizonLeftMs / 1000, attributes);
         observer.observe(backlog, status.backlog, attributes);
+        observer.observe(quarantined, status.quarantined.length, attributes);
       }
       const counts = sources.counters();
       observer.observe(throttled, counts.throttled);
       observer.observe(retries, counts.retries);
     },
-    [lag, horizon, backlog, throttled, retries],
+    [lag, horizon, backlog, quarantined, throttled, retries],
   );
 
   return {

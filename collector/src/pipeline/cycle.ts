@@ -315,7 +315,10 @@ export async function runCycle(
   const advanced: Partial<Record<ContentType, ContentTypeCursor>> = {};
   for (const { contentType, cursor, end, pending } of listed) {
     const left = pending.filter((descriptor) => !committed.has(descriptor.contentId));
-    const retried = failed.filter((entry) => entry.descriptor.contentType === contentType && !pending.includes(entry.descriptor));
+    // A blob quarantined now is no longer fetched: it is reported as quarantined, not as backlog.
+    const retried = failed.filter(
+      (entry) => entry.descriptor.contentType === contentType && entry.quarantinedAt === null && !pending.includes(entry.descriptor),
+    );
     report(contentType).pending = left.length + retried.length;
     const stuck = left
       .filter((descriptor) => !attempted.has(descriptor.contentId))
@@ -340,7 +343,7 @@ export async function runCycle(
       if (entryReport !== undefined) entryReport.quarantined++;
     }
     logger.error(
-      `${stillQuarantined.length} blob(s) are quarantined: each failed the same way ${QUARANTINE_AFTER_FAILURES} times, is not fetched again, and its records are not delivered. They stay listed here until the API stops listing them.`,
+      `Blobs are quarantined: each failed the same way ${QUARANTINE_AFTER_FAILURES} times, is not fetched again, and its records are not delivered. They stay listed here, by content type, until the API stops listing them (auditfeed status shows each one).`,
       { quarantined: stillQuarantined.length, byContentType: quarantineSummary(stillQuarantined) },
     );
   }

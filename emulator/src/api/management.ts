@@ -144,7 +144,7 @@ function decide(
     // Both documented forms of AF429, alternating: 403 without Retry-After, 429 with it.
     return error(budget.used % 2 === 0 ? errors.throttled403(method, publisher) : errors.throttled429(method, publisher, budget.secondsToReset));
   }
-  const scripted = context.script.take(route.op, contentType);
+  const scripted = context.script.take(route.op, contentType, route.contentId);
   if (scripted !== undefined) return scriptedReply(scripted, method, publisher, route.contentId ?? "");
   const rolled = tenant.rollFault();
   if (rolled !== undefined) return scriptedReply(rolled, method, publisher, "");

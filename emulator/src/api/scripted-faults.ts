@@ -17,6 +17,8 @@ export type ScriptedReply =
 export interface ScriptedFault {
   op: Operation | "any";
   contentType?: ContentType;
+  /** Only a fetch of this blob: the same blob fails in every run, whatever order the collector fetches in. */
+  contentId?: string;
   times?: number;
   reply: ScriptedReply;
 }
@@ -32,9 +34,12 @@ export class FaultScript {
   }
 
   /** The reply for a request, consuming one use of the first matching rule. */
-  take(op: Operation, contentType: ContentType | undefined): ScriptedReply | undefined {
+  take(op: Operation, contentType: ContentType | undefined, contentId?: string): ScriptedReply | undefined {
     const position = this.#rules.findIndex(
-      ({ rule }) => (rule.op === "any" || rule.op === op) && (rule.contentType === undefined || rule.contentType === contentType),
+      ({ rule }) =>
+        (rule.op === "any" || rule.op === op) &&
+        (rule.contentType === undefined || rule.contentType === contentType) &&
+        (rule.contentId === undefined || rule.contentId === contentId),
     );
     const entry = this.#rules[position];
     if (entry === undefined) return undefined;
