@@ -38,7 +38,7 @@ export async function openCollector(command: string, configArgs: string[], stop:
   const logger = createLogger({ level: config.logLevel }).child({ tenantId: config.tenantId });
   let telemetry: Telemetry | undefined;
   try {
-    telemetry = await startTelemetry(config);
+    telemetry = await startTelemetry(config, logger, stop);
     const settings = telemetry.meter === undefined ? { signal: stop } : { signal: stop, meter: telemetry.meter };
     const collector = await Collector.open(config, logger, settings);
     const started = telemetry;
