@@ -25,6 +25,13 @@ export interface Cloud {
   readonly storageSuffix: string;
   /** `environment` of the @pulumi/azure-native provider (the collector's Azure runtime). */
   readonly azureEnvironment: "public" | "usgovernment";
+  /**
+   * Token audience of the Azure Monitor Logs Ingestion API in the runtime's Azure cloud (the Sentinel sink asks for
+   * `<audience>/.default`; Microsoft's docs write the scope `https://monitor.azure.com//.default`, the same resource).
+   */
+  readonly monitorAudience: string;
+  /** DNS suffix of Logs Ingestion endpoints (data collection endpoints and rules): the only hosts the Sentinel sink sends its token to. */
+  readonly monitorIngestionSuffix: string;
 }
 
 export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
@@ -38,6 +45,8 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     azureadEnvironment: "global",
     storageSuffix: "core.windows.net",
     azureEnvironment: "public",
+    monitorAudience: "https://monitor.azure.com",
+    monitorIngestionSuffix: "ingest.monitor.azure.com",
   },
   // GCC keeps the commercial Entra and Graph; only the Management API host differs.
   gcc: {
@@ -50,6 +59,8 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     azureadEnvironment: "global",
     storageSuffix: "core.windows.net",
     azureEnvironment: "public",
+    monitorAudience: "https://monitor.azure.com",
+    monitorIngestionSuffix: "ingest.monitor.azure.com",
   },
   gcchigh: {
     name: "gcchigh",
@@ -61,6 +72,8 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     azureadEnvironment: "usgovernmentl4",
     storageSuffix: "core.usgovcloudapi.net",
     azureEnvironment: "usgovernment",
+    monitorAudience: "https://monitor.azure.us",
+    monitorIngestionSuffix: "ingest.monitor.azure.us",
   },
   dod: {
     name: "dod",
@@ -72,6 +85,8 @@ export const CLOUDS: Readonly<Record<CloudName, Cloud>> = {
     azureadEnvironment: "usgovernmentl5",
     storageSuffix: "core.usgovcloudapi.net",
     azureEnvironment: "usgovernment",
+    monitorAudience: "https://monitor.azure.us",
+    monitorIngestionSuffix: "ingest.monitor.azure.us",
   },
 };
 

@@ -4,6 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import { fileSink, type FileSinkConfig } from "./file/index.ts";
 import { httpSink, type HttpSinkConfig } from "./http/index.ts";
 import type { SinkKind } from "./kinds.ts";
+import { sentinelSink, type SentinelSinkConfig } from "./sentinel/index.ts";
 import type { DeliveryGuarantee, Sink } from "./sink.ts";
 import { stdoutSink, type StdoutSinkConfig } from "./stdout/index.ts";
 import { syslogSink, type SyslogSinkConfig } from "./syslog/index.ts";
@@ -30,11 +31,11 @@ export interface SinkDefinition<C extends { readonly kind: SinkKind }> {
 }
 
 /** Every sink kind's settings, told apart by `kind`. */
-export type SinkConfig = FileSinkConfig | StdoutSinkConfig | HttpSinkConfig | SyslogSinkConfig;
+export type SinkConfig = FileSinkConfig | StdoutSinkConfig | HttpSinkConfig | SyslogSinkConfig | SentinelSinkConfig;
 
 type Registry = { readonly [K in SinkKind]: SinkDefinition<Extract<SinkConfig, { kind: K }>> };
 
-export const SINKS: Registry = { file: fileSink, stdout: stdoutSink, http: httpSink, syslog: syslogSink };
+export const SINKS: Registry = { file: fileSink, stdout: stdoutSink, http: httpSink, syslog: syslogSink, sentinel: sentinelSink };
 
 export function sinkDefinition(kind: SinkKind): SinkDefinition<SinkConfig> {
   return SINKS[kind];

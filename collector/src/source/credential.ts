@@ -97,6 +97,13 @@ export function createManagedIdentityCredential(config: CollectorConfig): Manage
     // (IDENTITY_ENDPOINT beside IDENTITY_HEADER); the override therefore goes there, before the first token.
     process.env["IDENTITY_ENDPOINT"] = config.endpoints.managedIdentityUrl;
   }
-  const clientId = config.credential.kind === "federated" ? config.credential.managedIdentityClientId : undefined;
+  // One user-assigned identity per job (managedIdentityClientId): the configuration keeps it with the federated
+  // credential it signs for, or with the Blob state it signs in to; the sinks sign in as the same identity.
+  const clientId =
+    config.credential.kind === "federated"
+      ? config.credential.managedIdentityClientId
+      : config.state.kind === "azblob"
+        ? config.state.managedIdentityClientId
+        : undefined;
   return clientId === undefined ? new ManagedIdentityCredential() : new ManagedIdentityCredential({ clientId });
 }

@@ -135,6 +135,30 @@ describe("loadConfig – defaults and precedence", () => {
     });
   });
 
+  it("should read the sentinel sink's endpoint, rule and stream, with the audience of the cloud's Azure Monitor", () => {
+    const endpoint = "https://auditfeed-dce-a1b2.westeurope-1.ingest.monitor.azure.com";
+    expect(load(["--sink", "sentinel", "--sink-url", `${endpoint}/`, "--sink-rule-id", "dcr-0123456789abcdef0123456789abcdef"]).sink).toEqual({
+      kind: "sentinel",
+      remote: expect.objectContaining({ url: endpoint, secret: undefined }) as unknown,
+      ruleId: "dcr-0123456789abcdef0123456789abcdef",
+      stream: "Custom-AuditfeedM365_CL",
+      audience: "https://monitor.azure.com",
+    });
+    const gov = load([
+      "--cloud",
+      "gcchigh",
+      "--sink",
+      "sentinel",
+      "--sink-url",
+      "https://dce.usgovvirginia-1.ingest.monitor.azure.us",
+      "--sink-rule-id",
+      "dcr-0123456789abcdef0123456789abcdef",
+      "--sink-stream",
+      "Custom-Other_CL",
+    ]).sink;
+    expect(gov).toMatchObject({ stream: "Custom-Other_CL", audience: "https://monitor.azure.us" });
+  });
+
   it("should treat an empty environment variable as unset", () => {
     expect(load([], { ...minimalEnv, AUDITFEED_CLOUD: "", AUDITFEED_LOOKBACK: "" }).cloud).toBe("commercial");
   });
@@ -272,7 +296,7 @@ describe("loadConfig – invalid values", () => {
     [["--requests-per-minute", "0"], '--requests-per-minute is "0": expected a whole number from 1 to 100000'],
     [["--fetch-concurrency", "2.5"], '--fetch-concurrency is "2.5": expected a whole number from 1 to 64'],
     [["--management-url", "http://127.0.0.1:8443"], "plain http is refused"],
-    [["--sink", "kafka"], '--sink is "kafka": expected one of file, stdout, http, syslog'],
+    [["--sink", "kafka"], '--sink is "kafka": expected one of file, stdout, http, syslog, sentinel'],
     [["--sink", "http", "--sink-url", "https://siem.example"], "sinkPreset is missing: which HTTP intake receives the records."],
     [
       ["--sink", "http", "--sink-preset", "splunk-hec", "--sink-url", "https://siem.example"],
@@ -286,6 +310,35 @@ describe("loadConfig – invalid values", () => {
     ],
     [["--sink", "syslog", "--sink-url", "udp://127.0.0.1:514"], '--sink-url is "udp://127.0.0.1:514": expected tcp://host:port or tls://host:port'],
     [["--sink", "syslog", "--sink-url", "tcp://127.0.0.1:6514", "--sink-preset", "webhook"], "--sink-preset configures the http sink, but the sink is syslog"],
+    [
+      ["--sink", "sentinel", "--sink-url", "https://dce.westeurope-1.ingest.monitor.azure.com"],
+      "sinkRuleId is missing: the immutable id of the data collection rule",
+    ],
+    [
+      ["--sink", "sentinel", "--sink-url", "https://siem.example", "--sink-rule-id", "dcr-0123456789abcdef0123456789abcdef"],
+      '--sink-url is "https://siem.example": expected an https:// Logs Ingestion endpoint on *.ingest.monitor.azure.com',
+    ],
+    [
+      [
+        "--cloud",
+        "dod",
+        "--sink",
+        "sentinel",
+        "--sink-url",
+        "https://dce.westeurope-1.ingest.monitor.azure.com",
+        "--sink-rule-id",
+        "dcr-0123456789abcdef0123456789abcdef",
+      ],
+      "expected an https:// Logs Ingestion endpoint on *.ingest.monitor.azure.us (the dod cloud's)",
+    ],
+    [
+      ["--sink", "sentinel", "--sink-url", "https://dce.westeurope-1.ingest.monitor.azure.com", "--sink-rule-id", "my-rule"],
+      '--sink-rule-id is "my-rule": expected a data collection rule\'s immutable id',
+    ],
+    [
+      ["--sink", "http", "--sink-preset", "webhook", "--sink-url", "https://siem.example", "--sink-stream", "Custom-X_CL"],
+      "--sink-stream configures the sentinel sink, but the sink is http",
+    ],
     [["--log-level", "verbose"], "expected one of debug, info, warn, error"],
     [["--ca-file", "missing-ca.pem"], "which does not exist"],
     [["--overlap", "48h", "--dedupe-horizon", "24h"], "dedupeHorizon (24h) is shorter than overlap (48h)"],

@@ -1,16 +1,11 @@
-import { readFileSync } from "node:fs";
-import { getCACertificates } from "node:tls";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import { Pool, type Dispatcher } from "undici";
 import { readBounded } from "../../http/read-bounded.ts";
 import { parseRetryAfter } from "../../retry/backoff.ts";
-import { AuditfeedError } from "../../errors.ts";
+import { trustedCas, untrustedCertificate } from "../remote/tls.ts";
 
 const gzip = promisify(gzipCallback);
-
-/** Certificate verification failures: retrying cannot help until the configuration changes. */
-const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
 
 /** An HTTP answer read whole (intakes answer briefly; an Elasticsearch `_bulk` answer is filtered down to the failures). */
 export interface HttpAnswer {
@@ -43,7 +38,7 @@ export class HttpClient {
       keepAliveTimeout: 30_000,
       headersTimeout: options.timeoutInMs,
       bodyTimeout: options.timeoutInMs,
-      connect: { timeout: options.timeoutInMs, ...(options.caFile === undefined ? {} : { ca: [...getCACertificates("default"), readCa(options.caFile)] }) },
+      connect: { timeout: options.timeoutInMs, ...(options.caFile === undefined ? {} : { ca: trustedCas(options.caFile) }) },
     });
   }
 
@@ -60,15 +55,7 @@ export class HttpClient {
         signal,
       });
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === "string" && UNTRUSTED_CERTIFICATE.test(code)) {
-        throw new AuditfeedError(
-          "AF_ERR_TLS",
-          `The TLS certificate of the sink ${this.#origin} is not trusted (${code}): give the CA that signed it with sinkCaFile (--sink-ca-file).`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw untrustedCertificate(error, this.#origin) ?? error;
     }
     return {
       status: response.statusCode,
@@ -79,20 +66,6 @@ export class HttpClient {
 
   async close(): Promise<void> {
     await this.#pool.close();
-  }
-}
-
-function readCa(caFile: string): string {
-  try {
-    return readFileSync(caFile, "utf8");
-  } catch (error) {
-    throw new AuditfeedError(
-      "AF_ERR_CONFIG",
-      `The sink's CA file ${caFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}): give a PEM CA certificate (sinkCaFile).`,
-      {
-        cause: error,
-      },
-    );
   }
 }
 

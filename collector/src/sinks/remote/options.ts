@@ -6,9 +6,10 @@ export const REMOTE_SINK_OPTIONS = [
     key: "sinkUrl",
     flag: "--sink-url",
     env: "AUDITFEED_SINK_URL",
-    description: "Where the sink delivers: an https:// base URL for http (each preset appends its path); tcp://host:port or tls://host:port for syslog.",
+    description:
+      "Where the sink delivers: an https:// base URL for http (each preset appends its path); tcp://host:port or tls://host:port for syslog; the data collection endpoint's Logs Ingestion URL for sentinel.",
     defaultText: "required",
-    sinks: ["http", "syslog"],
+    sinks: ["http", "syslog", "sentinel"],
   },
   {
     key: "sinkSecret",
@@ -25,10 +26,10 @@ export const REMOTE_SINK_OPTIONS = [
     flag: "--sink-ca-file",
     env: "AUDITFEED_SINK_CA_FILE",
     description:
-      "PEM CA certificate(s) that sign the destination's TLS certificate, for a private CA; the system's CAs are trusted too (http, syslog over tls://).",
+      "PEM CA certificate(s) that sign the destination's TLS certificate, for a private CA; the system's CAs are trusted too (http, syslog over tls://, sentinel).",
     defaultText: "the system's CAs",
     isPath: true,
-    sinks: ["http", "syslog"],
+    sinks: ["http", "syslog", "sentinel"],
   },
   {
     key: "sinkTimeout",
@@ -36,7 +37,7 @@ export const REMOTE_SINK_OPTIONS = [
     env: "AUDITFEED_SINK_TIMEOUT",
     description: "Longest one request to the destination may take before it is retried.",
     defaultText: "30s",
-    sinks: ["http", "syslog"],
+    sinks: ["http", "syslog", "sentinel"],
   },
   {
     key: "sinkConcurrency",
@@ -44,7 +45,7 @@ export const REMOTE_SINK_OPTIONS = [
     env: "AUDITFEED_SINK_CONCURRENCY",
     description: "Requests to the destination in flight at once.",
     defaultText: "4",
-    sinks: ["http"],
+    sinks: ["http", "sentinel"],
   },
   {
     key: "sinkMaxElapsed",
@@ -52,7 +53,7 @@ export const REMOTE_SINK_OPTIONS = [
     env: "AUDITFEED_SINK_MAX_ELAPSED",
     description: "How long a batch is retried before the cycle fails (and is redone next cycle; nothing is lost).",
     defaultText: "5m",
-    sinks: ["http", "syslog"],
+    sinks: ["http", "syslog", "sentinel"],
   },
   {
     key: "deadLetter",
@@ -61,6 +62,6 @@ export const REMOTE_SINK_OPTIONS = [
     description: "Folder that receives records the destination refuses for good, with the reason (see sinks/remote/README.md).",
     defaultText: "./auditfeed-data/dead-letter",
     isPath: true,
-    sinks: ["http", "syslog"],
+    sinks: ["http", "syslog", "sentinel"],
   },
 ] as const satisfies readonly OptionSpec[];
