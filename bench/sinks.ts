@@ -2,7 +2,8 @@
  * Each sink's throughput beside the file sink's: the same records, written in groups and flushed as the collector
  * does, into the file sink, every HTTP preset against a local TLS intake (gzip on, the preset's batch limits, the
  * delivery driver's default concurrency), and syslog over TCP into a real rsyslogd (the syslog row is skipped, and
- * says so, when rsyslogd is not installed). Every run is checked: the destination must hold each record exactly once.
+ * says so, when rsyslogd is not installed), and Sentinel against a local TLS Logs Ingestion endpoint with tokens from the
+ * emulator's managed identity endpoint. Every run is checked: the destination must hold each record exactly once.
  * The figures include the local receivers' own work, on the same machine.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,11 @@ import { DEFAULT_DRIVER_SETTINGS } from "../collector/src/sinks/remote/driver.ts
 import { createSink, type SinkConfig } from "../collector/src/sinks/registry.ts";
 import type { OutboundRecord } from "../collector/src/sinks/sink.ts";
 import { silentLogger } from "../collector/src/log/logger.ts";
+import { CLOUDS } from "../collector/src/config/clouds.ts";
+import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import { createIdentityProvider } from "../emulator/src/identity/index.ts";
+import { startHttpServer } from "../test/collector/source/fixtures/servers.ts";
+import { startIngestionEndpoint } from "../test/collector/sinks/sentinel/ingestion-endpoint.ts";
 import { SECRET, startIntake } from "../test/collector/sinks/fixtures/intake-server.ts";
 import { startRsyslog, structuredId } from "../test/collector/sinks/fixtures/rsyslog.ts";
 
@@ -34,13 +40,13 @@ function records(): OutboundRecord[] {
   });
 }
 
-async function run(name: string, config: SinkConfig, delivered: () => Promise<number>): Promise<void> {
+async function run(name: string, config: SinkConfig, delivered: () => Promise<number>, credential?: TokenCredential): Promise<void> {
   const batch = records();
   const bytes = batch.reduce((sum, record) => sum + record.json.length + 1, 0);
   const noIdentity = (): never => {
-    throw new Error("no sink in this bench authenticates with a managed identity");
+    throw new Error("only the sentinel sink authenticates with a managed identity");
   };
-  const sink = createSink(config, { logger: silentLogger, signal: undefined, credential: noIdentity });
+  const sink = createSink(config, { logger: silentLogger, signal: undefined, credential: credential === undefined ? noIdentity : () => credential });
   await sink.open(null);
   await sink.committed(await sink.flush());
   const started = performance.now();
@@ -96,6 +102,7 @@ try {
       await intake.close();
     }
   }
+  await runSentinel();
   let rsyslog;
   try {
     mkdirSync(join(root, "rsyslog"));
@@ -120,4 +127,39 @@ try {
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
+}
+
+/** The Sentinel sink as the job runs it: the managed identity's token (from the emulator's endpoint), gzip, 1 MB requests. */
+async function runSentinel(): Promise<void> {
+  const uami = {
+    clientId: "3c1d6b0e-7a44-4f0a-9a55-2b7e1f0c9d11",
+    principalId: "8f2e4a61-1b3c-4d5e-8f70-a1b2c3d4e5f6",
+    tenantId: "c0ffee00-1111-4a2b-8c3d-123456789abc",
+  };
+  const identity = createIdentityProvider({ audience: "https://manage.office.com", apps: [], managedIdentities: [uami] });
+  const identityEndpoint = await startHttpServer((request, response) => identity.handleManagedIdentity(request, response));
+  process.env["IDENTITY_ENDPOINT"] = identityEndpoint.origin;
+  process.env["IDENTITY_HEADER"] = identity.managedIdentityHeader;
+  const ruleId = "dcr-0123456789abcdef0123456789abcdef";
+  const stream = "Custom-AuditfeedM365_CL";
+  const endpoint = await startIngestionEndpoint({ ruleId, stream, audience: CLOUDS.commercial.monitorAudience });
+  const caFile = join(root, "sentinel-ca.pem");
+  writeFileSync(caFile, endpoint.caPem);
+  try {
+    await run(
+      "sentinel",
+      {
+        kind: "sentinel",
+        remote: { ...remote(endpoint.url, caFile, "sentinel"), secret: undefined },
+        ruleId,
+        stream,
+        audience: CLOUDS.commercial.monitorAudience,
+      },
+      () => Promise.resolve(new Set(endpoint.rows.map((row) => row["Id"])).size === endpoint.rows.length ? endpoint.rows.length : -1),
+      new ManagedIdentityCredential({ clientId: uami.clientId }),
+    );
+  } finally {
+    await endpoint.close();
+    await identityEndpoint.close();
+  }
 }
