@@ -27,11 +27,15 @@ const REQUESTS_PER_MINUTE = 100_000;
 function committedKeys(statePath: string): Set<string> {
   const db = new DatabaseSync(statePath, { readOnly: true });
   try {
+    // One table per CreationTime hour (sqlite-record-index.ts).
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'record_ids%'").all();
     return new Set(
-      db
-        .prepare("SELECT id FROM record_ids")
-        .all()
-        .map((row) => recordKeyText(row["id"] as Uint8Array | string)),
+      tables.flatMap((table) =>
+        db
+          .prepare(`SELECT id FROM "${String(table["name"])}"`)
+          .all()
+          .map((row) => recordKeyText(row["id"] as Uint8Array | string)),
+      ),
     );
   } finally {
     db.close();

@@ -6,14 +6,41 @@
  */
 export type RecordKey = Uint8Array | string;
 
+/** Hex digit value per character code; -1 for anything else. */
+const HEX = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit++) {
+  HEX["0123456789abcdef".charCodeAt(digit)] = digit;
+  HEX["0123456789ABCDEF".charCodeAt(digit)] = digit;
+}
+/** Where each of a GUID's 16 bytes starts in its 36 characters (the dashes sit at 8, 13, 18 and 23). */
+const BYTE_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+const BYTE_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"));
+
+/** Decoded by hand: one small allocation per id, where slicing and `Buffer.from(hex)` took about a microsecond. */
 export function recordKey(id: string): RecordKey {
-  if (id.length !== 36 || id[8] !== "-" || id[13] !== "-" || id[18] !== "-" || id[23] !== "-") return id;
-  // Hex decoding stops at the first character that is not a hex digit, so 16 bytes means all 32 were.
-  const bytes = Buffer.from(id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24), "hex");
-  return bytes.length === 16 ? bytes : id;
+  if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return id;
+  const bytes = new Uint8Array(16);
+  for (let index = 0; index < 16; index++) {
+    const at = BYTE_AT[index] as number;
+    const high = HEX[id.charCodeAt(at)] ?? -1;
+    const low = HEX[id.charCodeAt(at + 1)] ?? -1;
+    if (high < 0 || low < 0) return id;
+    bytes[index] = (high << 4) | low;
+  }
+  return bytes;
 }
 
-/** The same key as `recordKey(id)` would give, as a string usable in a Map (BLOB keys become hex, TEXT keys get a prefix). */
+/**
+ * The same key as a string usable in a Map: a GUID's lowercase text, any other id as it is. The forms cannot collide:
+ * an id kept as text is never a well-formed GUID. `keyTextOf(id, recordKey(id))` gives it without re-encoding.
+ */
 export function recordKeyText(key: RecordKey): string {
-  return typeof key === "string" ? `t:${key}` : `b:${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("hex")}`;
+  if (typeof key === "string") return key;
+  let text = "";
+  for (let index = 0; index < 16; index++) text += (index === 4 || index === 6 || index === 8 || index === 10 ? "-" : "") + BYTE_HEX[key[index] as number];
+  return text;
+}
+
+export function keyTextOf(id: string, key: RecordKey): string {
+  return typeof key === "string" ? key : id.toLowerCase();
 }

@@ -2,11 +2,12 @@ import type { DatabaseSync } from "node:sqlite";
 import { AuditfeedError } from "../errors.ts";
 
 /** The layout this code reads and writes (see the comment at the top of sqlite-store.ts). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** "AUDF": tells an auditfeed state file from any other SQLite database. */
 const APPLICATION_ID = 0x41554446;
 
+/** The whole layout of a new file. The record-id tables themselves are created as their partitions are first written. */
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE cursors (
@@ -23,13 +24,23 @@ const SCHEMA = `
     committed_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE INDEX blobs_by_expiry ON blobs (expires_at);
-  CREATE TABLE record_ids (id PRIMARY KEY NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
-  CREATE INDEX record_ids_by_expiry ON record_ids (expires_at);
+  ${failedBlobsTable()}
+  ${idPartitionsTable()}
 `;
 
-/** What each version adds to the one before: an older state file is brought up to date, never re-created. */
+/**
+ * What each version adds to the one before: an older state file is brought up to date, never re-created.
+ * Version 3 leaves version 2's \`record_ids\` table as it is: its ids carry no CreationTime, so they cannot be moved
+ * into partitions. The store keeps reading it (and pruning it by its expiry index) until its last id leaves the
+ * horizon, then drops it: an upgrade never forgets an id within the dedupe horizon.
+ */
 const MIGRATIONS: Readonly<Record<number, string>> = {
-  2: `
+  2: failedBlobsTable(),
+  3: idPartitionsTable(),
+};
+
+function failedBlobsTable(): string {
+  return `
   CREATE TABLE failed_blobs (
     content_id TEXT PRIMARY KEY,
     content_type TEXT NOT NULL,
@@ -42,9 +53,13 @@ const MIGRATIONS: Readonly<Record<number, string>> = {
     quarantined_at TEXT,
     expires_at INTEGER NOT NULL
   ) WITHOUT ROWID;
-  CREATE INDEX failed_blobs_by_expiry ON failed_blobs (expires_at);
-`,
-};
+  CREATE INDEX failed_blobs_by_expiry ON failed_blobs (expires_at);`;
+}
+
+function idPartitionsTable(): string {
+  return `
+  CREATE TABLE id_partitions (name TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, entries INTEGER NOT NULL) WITHOUT ROWID;`;
+}
 
 /**
  * Checks that the file is new or an auditfeed state file this code understands, then switches it to WAL and creates
@@ -75,8 +90,9 @@ export function prepareSchema(db: DatabaseSync, path: string): void {
     if (isNew) {
       db.exec(SCHEMA);
       db.prepare("INSERT INTO meta (key, value) VALUES ('created_at', ?)").run(new Date().toISOString());
+    } else {
+      for (let next = version + 1; next <= SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next] ?? "");
     }
-    for (let next = isNew ? 2 : version + 1; next <= SCHEMA_VERSION; next++) db.exec(MIGRATIONS[next] ?? "");
     db.exec(`PRAGMA application_id = ${APPLICATION_ID}; PRAGMA user_version = ${SCHEMA_VERSION}`);
     db.exec("COMMIT");
   } catch (error) {

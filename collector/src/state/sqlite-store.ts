@@ -1,7 +1,7 @@
 /**
  * The default StateStore: one SQLite file on local disk (node:sqlite), written one transaction per commit.
  *
- * Layout (schema version 2, kept in `PRAGMA user_version`; `PRAGMA application_id` marks the file as auditfeed's):
+ * Layout (schema version 3, kept in `PRAGMA user_version`; `PRAGMA application_id` marks the file as auditfeed's):
  * - `meta(key, value)`: `created_at`, `sink_checkpoint` (the JSON of the sink's last committed checkpoint;
  *   no row means null), and `run_stats` (the JSON of the run statistics `auditfeed status` reads; no row: none yet).
  * - `cursors(content_type, origin, listed_through, subscription_started_at)`: one row per content type, ISO 8601 text.
@@ -11,9 +11,10 @@
  *   quarantined_at, expires_at)`: blobs that failed and are still owed (see `FailedBlob`); `descriptor` is the
  *   listing entry's JSON, times are ISO 8601 text except `expires_at` (`keepUntil`, epoch milliseconds). Added in
  *   version 2: a version-1 file gains the empty table when it is opened.
- * - `record_ids(id, expires_at)`: the exact dedupe index; a GUID `Id` is a 16-byte BLOB, any other id TEXT
- *   (see record-key.ts); a row lives until `committed at + dedupeHorizonMs`.
- * Every table but `meta` and `cursors` is WITHOUT ROWID with an index on `expires_at` so that `prune` does not scan.
+ * - `id_partitions(name, expires_at, entries)` and one `"record_ids <name>"(id)` table per partition: the exact dedupe
+ *   index, partitioned by the hour of each record's CreationTime and dropped whole past its horizon (see
+ *   sqlite-record-index.ts). Added in version 3; a version-2 file's `record_ids(id, expires_at)` is read until it empties.
+ * Every table is WITHOUT ROWID; the ledger and the failed blobs have an index on `expires_at` so that `prune` does not scan.
  *
  * Durability and exclusion: WAL with `synchronous=FULL`, so a commit is on disk when `commit` resolves and a
  * SIGKILL at any instant leaves either all of a commit or none of it. `locking_mode=EXCLUSIVE` makes the first
@@ -30,7 +31,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { AuditfeedError } from "../errors.ts";
 import type { SinkCheckpoint } from "../sinks/sink.ts";
 import { isContentType, type ContentDescriptor, type ContentType } from "../source/content.ts";
-import { recordKey, recordKeyText, type RecordKey } from "./record-key.ts";
+import { SqliteRecordIndex } from "./sqlite-record-index.ts";
 import { prepareSchema } from "./sqlite-schema.ts";
 import { isLockConflict, stateError } from "./state-errors.ts";
 import {
@@ -55,19 +56,21 @@ export interface SqliteStateStoreOptions {
   readonly now?: () => Date;
 }
 
-/** Ids per `IN (...)` lookup: measured faster than one statement per id, and far below SQLite's variable limit. */
+/** Content ids per `IN (...)` lookup of the ledger, far below SQLite's variable limit. */
 const LOOKUP_CHUNK = 500;
+/**
+ * SQLite's page cache, in KiB (negative: a size, not pages): the recent hours' index partitions, where new records are
+ * looked up and inserted, stay in it however many ids older partitions hold.
+ */
+const CACHE_KIB = 32_768;
 
 interface Statements {
   readonly insertBlob: StatementSync;
-  readonly insertRecord: StatementSync;
   readonly upsertCursor: StatementSync;
   readonly setMeta: StatementSync;
   readonly deleteMeta: StatementSync;
   readonly findBlobs: StatementSync;
-  readonly findRecords: StatementSync;
   readonly pruneBlobs: StatementSync;
-  readonly pruneRecords: StatementSync;
   readonly upsertFailed: StatementSync;
   readonly deleteFailed: StatementSync;
   readonly allFailed: StatementSync;
@@ -80,6 +83,7 @@ export class SqliteStateStore implements StateStore {
   readonly #now: () => Date;
   #db: DatabaseSync | undefined;
   #statements: Statements | undefined;
+  #index: SqliteRecordIndex | undefined;
 
   constructor(options: SqliteStateStoreOptions) {
     if (options.path.length === 0) throw new TypeError("SqliteStateStore: `path` must name the state file.");
@@ -106,7 +110,9 @@ export class SqliteStateStore implements StateStore {
     try {
       this.#lock(db);
       prepareSchema(db, this.#path);
+      db.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
       this.#statements = prepareStatements(db);
+      this.#index = new SqliteRecordIndex(db);
       this.#db = db;
       return this.#snapshot(db);
     } catch (error) {
@@ -145,24 +151,8 @@ export class SqliteStateStore implements StateStore {
 
   deliveredRecords(records: readonly RecordRef[]): Promise<Set<string>> {
     return this.#settle("look up delivered record ids", () => {
-      const { findRecords } = this.#opened();
-      const idsByKey = new Map<string, string[]>();
-      const keys = records.map(({ id }) => {
-        const key = recordKey(id);
-        const text = recordKeyText(key);
-        const ids = idsByKey.get(text);
-        if (ids === undefined) idsByKey.set(text, [id]);
-        else ids.push(id);
-        return key;
-      });
-      const now = this.#now().getTime();
-      const found = new Set<string>();
-      for (const chunk of chunks(keys)) {
-        for (const row of findRecords.all(now, ...chunk)) {
-          for (const id of idsByKey.get(recordKeyText(row.id as Uint8Array | string)) ?? []) found.add(id);
-        }
-      }
-      return found;
+      this.#opened();
+      return this.#recordIndex().lookup(records, this.#now().getTime());
     });
   }
 
@@ -177,7 +167,9 @@ export class SqliteStateStore implements StateStore {
           statements.deleteFailed.run(blob.contentId);
         }
         for (const failed of commit.failed ?? []) upsertFailed(statements, failed);
-        insertRecordIds(statements, commit.blobs, at + this.#dedupeHorizonMs);
+        const index = this.#recordIndex();
+        for (const blob of commit.blobs) index.add(blob.records, at, this.#dedupeHorizonMs);
+        index.add(commit.records ?? [], at, this.#dedupeHorizonMs);
         if (commit.sinkCheckpoint === null) statements.deleteMeta.run("sink_checkpoint");
         else if (commit.sinkCheckpoint !== undefined) statements.setMeta.run("sink_checkpoint", JSON.stringify(commit.sinkCheckpoint));
         if (commit.stats !== undefined) statements.setMeta.run("run_stats", JSON.stringify(commit.stats));
@@ -191,11 +183,11 @@ export class SqliteStateStore implements StateStore {
 
   prune(now: Date): Promise<{ readonly blobs: number; readonly records: number; readonly failed: number }> {
     return this.#settle("prune state", () => {
-      const { pruneBlobs, pruneRecords, pruneFailed } = this.#opened();
+      const { pruneBlobs, pruneFailed } = this.#opened();
       const cutoff = now.getTime();
       return this.#transaction(() => ({
         blobs: Number(pruneBlobs.run(cutoff).changes),
-        records: Number(pruneRecords.run(cutoff).changes),
+        records: this.#recordIndex().prune(cutoff),
         failed: Number(pruneFailed.run(cutoff).changes),
       }));
     });
@@ -207,6 +199,7 @@ export class SqliteStateStore implements StateStore {
       if (db === undefined) return;
       this.#db = undefined;
       this.#statements = undefined;
+      this.#index = undefined;
       try {
         db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       } finally {
@@ -242,6 +235,7 @@ export class SqliteStateStore implements StateStore {
       return result;
     } catch (error) {
       if (db.isTransaction) db.exec("ROLLBACK");
+      this.#index?.reload();
       throw error;
     }
   }
@@ -273,6 +267,11 @@ export class SqliteStateStore implements StateStore {
     };
   }
 
+  #recordIndex(): SqliteRecordIndex {
+    if (this.#index === undefined) throw new Error(`State store ${this.#path} is not open: call open() first.`);
+    return this.#index;
+  }
+
   #opened(): Statements {
     if (this.#statements === undefined) throw new Error(`State store ${this.#path} is not open: call open() first.`);
     return this.#statements;
@@ -283,16 +282,11 @@ function prepareStatements(db: DatabaseSync): Statements {
   const placeholders = Array.from({ length: LOOKUP_CHUNK }, () => "?").join(", ");
   return {
     insertBlob: db.prepare("INSERT OR REPLACE INTO blobs (content_id, content_type, expires_at, outcome, committed_at) VALUES (?, ?, ?, ?, ?)"),
-    insertRecord: db.prepare(
-      "INSERT INTO record_ids (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
-    ),
     upsertCursor: db.prepare("INSERT OR REPLACE INTO cursors (content_type, origin, listed_through, subscription_started_at) VALUES (?, ?, ?, ?)"),
     setMeta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     deleteMeta: db.prepare("DELETE FROM meta WHERE key = ?"),
     findBlobs: db.prepare(`SELECT content_id FROM blobs WHERE content_id IN (${placeholders})`),
-    findRecords: db.prepare(`SELECT id FROM record_ids WHERE expires_at > ? AND id IN (${placeholders})`),
     pruneBlobs: db.prepare("DELETE FROM blobs WHERE expires_at <= ?"),
-    pruneRecords: db.prepare("DELETE FROM record_ids WHERE expires_at <= ?"),
     upsertFailed: db.prepare(
       "INSERT OR REPLACE INTO failed_blobs (content_id, content_type, descriptor, code, message, failures, first_failed_at, last_failed_at, quarantined_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
@@ -310,22 +304,6 @@ function insertBlob(statements: Statements, blob: BlobCommit, at: number): void 
     throw new RangeError(`State commit: blob ${blob.contentId} has keepUntil "${blob.keepUntil}", which is not an ISO 8601 instant.`);
   }
   statements.insertBlob.run(blob.contentId, blob.contentType, expiresAt, blob.outcome, at);
-}
-
-/**
- * Every record id of the commit, inserted in key order. Ids are random GUIDs: in arrival order each insert lands on
- * an index page that has likely left SQLite's small page cache since, while in key order consecutive inserts share
- * pages and each page is read once per commit. That halves the time of a 50,000-id commit; the rows are the same.
- */
-function insertRecordIds(statements: Statements, blobs: readonly BlobCommit[], expiresAt: number): void {
-  const keys = blobs.flatMap((blob) => blob.records.map((record) => recordKey(record.id))).sort(compareKeys);
-  for (const key of keys) statements.insertRecord.run(key, expiresAt);
-}
-
-/** TEXT keys before BLOB keys, as SQLite orders them; BLOBs byte by byte. */
-function compareKeys(a: RecordKey, b: RecordKey): number {
-  if (typeof a === "string") return typeof b === "string" ? (a < b ? -1 : a > b ? 1 : 0) : -1;
-  return typeof b === "string" ? 1 : Buffer.compare(a, b);
 }
 
 function upsertFailed(statements: Statements, failed: FailedBlob): void {
@@ -353,10 +331,10 @@ function upsertCursor(statements: Statements, contentType: ContentType, cursor: 
 }
 
 /** Fixed-size chunks for the one prepared `IN (...)` statement; the last one is padded by repeating its first item. */
-function* chunks<T extends Uint8Array | string>(items: readonly T[]): Generator<T[]> {
+function* chunks(items: readonly string[]): Generator<string[]> {
   for (let start = 0; start < items.length; start += LOOKUP_CHUNK) {
     const chunk = items.slice(start, start + LOOKUP_CHUNK);
-    const first = chunk[0] as T;
+    const first = chunk[0] as string;
     while (chunk.length < LOOKUP_CHUNK) chunk.push(first);
     yield chunk;
   }

@@ -95,6 +95,13 @@ export interface FailedBlob {
 export interface Commit {
   /** Blobs done with; each also leaves the failed blobs. */
   readonly blobs: readonly BlobCommit[];
+  /**
+   * Records delivered from a blob not complete yet: a blob too big for one group commits in parts, and these are the
+   * records of its parts so far. They join the dedupe index like a blob's records, but the blob stays out of the
+   * ledger until a later commit lists it in `blobs`; if it is fetched again before that, the index drops every record
+   * of its committed parts (see docs/ARCHITECTURE.md, "A huge blob commits in parts").
+   */
+  readonly records?: readonly RecordRef[];
   /** Failed blobs to remember, replacing what was remembered for the same contentId. */
   readonly failed?: readonly FailedBlob[];
   /** The sink's position after the flush that acknowledged these blobs' records (omitted: unchanged). */

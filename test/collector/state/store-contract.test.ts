@@ -166,6 +166,22 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     expect(await second.deliveredRecords([ref("5c1f2e3d-0000-4000-8000-0000000000ff", "2024-05-01T10:15:00")])).toEqual(new Set());
   });
 
+  it("should index the records of a blob's committed parts and keep the blob out of the ledger until it completes", async () => {
+    const first = store();
+    await first.open();
+    await first.commit({ blobs: [], records: refs(GUID_A, "part-1"), sinkCheckpoint: { segment: 1, offset: 5 }, at: new Date() });
+    expect(await first.committedBlobs(blobRefs("huge"))).toEqual(new Set());
+    expect(await first.deliveredRecords(refs(GUID_A, GUID_B, "part-1"))).toEqual(new Set([GUID_A, "part-1"]));
+    await first.close();
+    const second = store();
+    expect((await second.open()).sinkCheckpoint).toEqual({ segment: 1, offset: 5 });
+    expect(await second.deliveredRecords(refs(GUID_A, GUID_B, "part-1"))).toEqual(new Set([GUID_A, "part-1"]));
+    expect(await second.committedBlobs(blobRefs("huge"))).toEqual(new Set());
+    await second.commit({ blobs: [blob("huge", [GUID_B])], at: new Date() });
+    expect(await second.committedBlobs(blobRefs("huge"))).toEqual(new Set(["huge"]));
+    expect(await second.deliveredRecords(refs(GUID_A, GUID_B, "part-1"))).toEqual(new Set([GUID_A, GUID_B, "part-1"]));
+  });
+
   it("should leave nothing of a commit that fails midway", async () => {
     const first = store();
     await first.open();

@@ -328,6 +328,7 @@ export class AzureBlobStateStore implements StateStore {
       add(blobPartition(blob.contentExpiration), expiresAt, blobKey(blob.contentId));
       for (const record of blob.records) add(recordPartition(record.creationTime), recordsExpireAt, recordKey(record.id));
     }
+    for (const record of commit.records ?? []) add(recordPartition(record.creationTime), recordsExpireAt, recordKey(record.id));
     return [...sections.values()];
   }
 

@@ -17,10 +17,10 @@
  */
 import { createHash } from "node:crypto";
 import { AuditfeedError } from "../../errors.ts";
+import { creationHour } from "../record-partition.ts";
 
 export const KEY_BYTES = 16;
 const MAGIC = Buffer.from("AFS1", "latin1");
-const HOUR_PREFIX = /^(\d{4}-\d{2}-\d{2}T\d{2})/;
 
 /** Keys as 16-character latin1 strings: a Map key costs far less as a short string than as a Buffer. */
 export type Key = string;
@@ -33,8 +33,7 @@ export interface Section {
 }
 
 export function recordPartition(creationTime: string | null): string {
-  const hour = creationTime === null ? undefined : HOUR_PREFIX.exec(creationTime)?.[1];
-  return `r/${hour ?? "none"}`;
+  return `r/${creationHour(creationTime) ?? "none"}`;
 }
 
 /** `contentExpiration` was validated as an instant by the caller (commit) or comes from the API (lookup). */
