@@ -248,11 +248,12 @@ export async function runCycle(
   const progress = { blobsPlanned: queue.length, blobsDone: 0, records: 0 };
   const commitGroup = async (): Promise<void> => {
     for (const blob of await delivery.commit()) {
-      committed.add(blob.contentId);
       const entry = report(blob.contentType);
+      // A part of a big blob: its records count now, the blob once its last part is committed.
+      if (blob.outcome !== "partial") committed.add(blob.contentId);
       if (blob.outcome === "expired") entry.expired++;
       else {
-        entry.blobs++;
+        if (blob.outcome === "delivered") entry.blobs++;
         entry.records += blob.records;
         entry.bytes += blob.bytes;
         entry.duplicates += blob.duplicates;

@@ -8,7 +8,10 @@ import type { BlobCommit, Commit, RecordRef, StateStore } from "../state/store.t
 import { listableUntil } from "./windows.ts";
 
 export interface DeliveryLimits {
-  /** A group is flushed and committed once it holds this many records (bounds the work a failure throws away). */
+  /**
+   * A group is flushed and committed once it holds this many records (bounds the work a failure throws away, and the
+   * ids held in memory: a blob with more new records than this commits in parts).
+   */
   readonly maxGroupRecords: number;
   /** ... or once it has been open this long. */
   readonly maxGroupMs: number;
@@ -16,12 +19,15 @@ export interface DeliveryLimits {
 
 export const DEFAULT_DELIVERY_LIMITS: DeliveryLimits = { maxGroupRecords: 50_000, maxGroupMs: 2_000 };
 
-/** A blob whose records a commit made durable (or that it recorded as expired): what reports count. */
+/**
+ * A blob whose records a commit made durable (or that it recorded as expired): what reports count. `partial` is a
+ * part of a blob too big for one group: its records are committed, the blob is not done yet (a later entry says so).
+ */
 export interface CommittedBlob {
   readonly contentType: ContentType;
   readonly contentId: string;
-  readonly outcome: BlobCommit["outcome"];
-  /** Records delivered by this blob. */
+  readonly outcome: BlobCommit["outcome"] | "partial";
+  /** Records delivered by this blob (by this part of it, for `partial`). */
   readonly records: number;
   /** Records of this blob dropped because they were delivered before (by an earlier blob, run or group). */
   readonly duplicates: number;
@@ -29,10 +35,23 @@ export interface CommittedBlob {
   readonly bytes: number;
 }
 
+/** A blob of the open group, with its duplicate count and bytes for the reports. */
+interface GroupEntry {
+  readonly commit: BlobCommit;
+  readonly duplicates: number;
+  readonly bytes: number;
+}
+
 /**
  * The only place records reach the sink and state is committed, in this order: write → flush (the sink acknowledges)
  * → one atomic state commit of the blobs, their record ids and the sink checkpoint. Blobs are grouped so a flush and
  * a commit serve many small blobs; a blob is committed only in the group where its last record was written.
+ *
+ * A blob with more new records than a group holds commits in parts: when the group fills up mid-blob, it is flushed
+ * and committed with the blob's records so far (`Commit.records`), and the blob goes on in the next group. Memory
+ * then follows the group, not the blob. The blob enters the ledger only with its last part; until then it stays
+ * pending, and when it is fetched again (after a crash or a failure) the dedupe index drops every record of its
+ * committed parts, whatever order or body the API serves it in (docs/ARCHITECTURE.md, "A huge blob commits in parts").
  *
  * Duplicates are dropped here, exactly: against the ids already committed (the store's index) and the ids of the
  * group still in flight (a record can sit in two blobs of the same group).
@@ -44,8 +63,10 @@ export class Delivery {
   readonly #limits: DeliveryLimits;
   readonly #now: () => Date;
   /** The open group: blobs whose every new record was written, with their duplicate counts for the reports. */
-  #blobs: Array<{ readonly commit: BlobCommit; readonly duplicates: number; readonly bytes: number }> = [];
+  #blobs: GroupEntry[] = [];
   #ids = new Set<string>();
+  /** Parts committed mid-blob since the last `commit` returned: reported by the next one. */
+  #parts: CommittedBlob[] = [];
   #openedAt = 0;
   #committedCheckpoint: SinkCheckpoint | null;
   readonly #onFlush: ((seconds: number) => void) | undefined;
@@ -84,9 +105,11 @@ export class Delivery {
    */
   async deliverBlob(descriptor: ContentDescriptor, batches: AsyncIterable<readonly FetchedRecord[]>): Promise<number> {
     if (this.#blobs.length === 0 && this.#ids.size === 0) this.#openedAt = Date.now();
-    const delivered: RecordRef[] = [];
+    /** The blob's records since its last committed part (all of them, for a blob that fits in the group). */
+    let delivered: RecordRef[] = [];
     let duplicates = 0;
     let bytes = 0;
+    let written = 0;
     try {
       for await (const batch of batches) {
         const fresh = await this.#fresh(batch);
@@ -104,6 +127,13 @@ export class Delivery {
           bytes += Buffer.byteLength(record.json);
         }
         await this.#sink.write(outbound);
+        written += fresh.length;
+        if (this.#ids.size >= this.#limits.maxGroupRecords) {
+          await this.#commitPart(descriptor, delivered, duplicates, bytes);
+          delivered = [];
+          duplicates = 0;
+          bytes = 0;
+        }
       }
       await this.#sink.savepoint();
     } catch (error) {
@@ -112,7 +142,14 @@ export class Delivery {
       throw error;
     }
     this.#blobs.push({ commit: blobCommit(descriptor, "delivered", delivered), duplicates, bytes });
-    return delivered.length;
+    return written;
+  }
+
+  /** Commits the group with the records of the blob in hand so far; the blob itself goes on in the next group. */
+  async #commitPart(descriptor: ContentDescriptor, records: readonly RecordRef[], duplicates: number, bytes: number): Promise<void> {
+    await this.#commitGroup({ records });
+    this.#parts.push({ contentType: descriptor.contentType, contentId: descriptor.contentId, outcome: "partial", records: records.length, duplicates, bytes });
+    this.#logger.debug("Committed part of a blob bigger than a delivery group.", { contentId: descriptor.contentId, records: records.length });
   }
 
   /** Records that a blob could not be fetched because it expired: it is never listed as pending again. */
@@ -125,8 +162,28 @@ export class Delivery {
     return this.#ids.size >= this.#limits.maxGroupRecords || (this.#blobs.length > 0 && Date.now() - this.#openedAt >= this.#limits.maxGroupMs);
   }
 
-  /** Flush the sink and commit the group (and any cursors and failed blobs) in one atomic state step; returns the blobs committed. */
+  /**
+   * Flush the sink and commit the group (and any cursors and failed blobs) in one atomic state step; returns the blobs
+   * committed, after the parts of big blobs committed since the last call.
+   */
   async commit(extra: Pick<Commit, "cursors" | "failed"> = {}): Promise<CommittedBlob[]> {
+    const group = await this.#commitGroup(extra);
+    const parts = this.#parts;
+    this.#parts = [];
+    return [
+      ...parts,
+      ...group.map(({ commit: blob, duplicates, bytes }) => ({
+        contentType: blob.contentType,
+        contentId: blob.contentId,
+        outcome: blob.outcome,
+        records: blob.records.length,
+        duplicates,
+        bytes,
+      })),
+    ];
+  }
+
+  async #commitGroup(extra: Pick<Commit, "cursors" | "failed" | "records">): Promise<GroupEntry[]> {
     const group = this.#blobs;
     const records = this.#ids.size;
     if (group.length === 0 && records === 0 && extra.cursors === undefined && extra.failed === undefined) return [];
@@ -152,16 +209,10 @@ export class Delivery {
     this.#committedCheckpoint = sinkCheckpoint;
     this.#blobs = [];
     this.#ids = new Set();
+    this.#openedAt = Date.now();
     await this.#sink.committed(sinkCheckpoint);
     this.#logger.debug("Committed a delivery group.", { blobs: blobs.length, records });
-    return group.map(({ commit: blob, duplicates, bytes }) => ({
-      contentType: blob.contentType,
-      contentId: blob.contentId,
-      outcome: blob.outcome,
-      records: blob.records.length,
-      duplicates,
-      bytes,
-    }));
+    return group;
   }
 
   /** Forget the uncommitted group, in the sink too. */

@@ -105,6 +105,64 @@ describe("Delivery", () => {
     expect(await store.committedBlobs(["a"].map(listed))).toEqual(new Set());
   });
 
+  describe("a blob bigger than a group", () => {
+    beforeEach(() => {
+      delivery = new Delivery({
+        sink,
+        store,
+        logger: silentLogger,
+        committedCheckpoint: delivery.committedCheckpoint,
+        limits: { maxGroupRecords: 3, maxGroupMs: 60_000 },
+        now: () => new Date(),
+      });
+    });
+
+    it("should commit in parts, holding a group's ids at most, and enter the ledger with its last part", async () => {
+      const seen: Array<{ delivered: number; inLedger: boolean }> = [];
+      const ids = ["1", "2", "3", "4", "5", "6"];
+      async function* watched(): AsyncGenerator<FetchedRecord[]> {
+        for (let start = 0; start < ids.length; start += 2) {
+          // What the state holds when the next batch is asked for: the parts committed so far.
+          seen.push({
+            delivered: (await store.deliveredRecords(records(...ids))).size,
+            inLedger: (await store.committedBlobs([listed("big")])).size > 0,
+          });
+          yield records(...ids.slice(start, start + 2));
+        }
+      }
+      expect(await delivery.deliverBlob(blob("big"), watched())).toBe(6);
+      expect(seen).toEqual([
+        { delivered: 0, inLedger: false },
+        { delivered: 0, inLedger: false },
+        { delivered: 4, inLedger: false },
+      ]);
+      expect(await delivery.commit()).toEqual([
+        { contentType: "Audit.Exchange", contentId: "big", outcome: "partial", records: 4, duplicates: 0, bytes: 40 },
+        { contentType: "Audit.Exchange", contentId: "big", outcome: "delivered", records: 2, duplicates: 0, bytes: 20 },
+      ]);
+      expect(await store.committedBlobs([listed("big")])).toEqual(new Set(["big"]));
+      const delivered = await readDeliveredRecords(events());
+      expect(delivered.lines).toBe(6);
+      expect(delivered.ids.size).toBe(6);
+    });
+
+    it("should deliver only the rest when it is fetched again after a failure, even in another order", async () => {
+      await expect(
+        delivery.deliverBlob(blob("big"), batches(records("1", "2"), records("3", "4"), records("5"), new Error("download broke off"))),
+      ).rejects.toThrow("download broke off");
+      // The part (1-4) is committed; 5, written after it, was taken back.
+      expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "big", outcome: "partial", records: 4, duplicates: 0, bytes: 40 }]);
+      expect(await store.committedBlobs([listed("big")])).toEqual(new Set());
+      expect(await delivery.deliverBlob(blob("big"), batches(records("6", "5", "4"), records("3", "2", "1")))).toBe(2);
+      expect(await delivery.commit()).toEqual([
+        { contentType: "Audit.Exchange", contentId: "big", outcome: "delivered", records: 2, duplicates: 4, bytes: 20 },
+      ]);
+      const delivered = await readDeliveredRecords(events());
+      expect(delivered.lines).toBe(6);
+      expect([...delivered.ids].sort()).toEqual(["1", "2", "3", "4", "5", "6"]);
+    });
+  });
+
   it("should commit an expired blob to the ledger without records", async () => {
     delivery.markExpired(blob("gone"));
     expect(await delivery.commit()).toEqual([{ contentType: "Audit.Exchange", contentId: "gone", outcome: "expired", records: 0, duplicates: 0, bytes: 0 }]);
