@@ -1,6 +1,8 @@
 // The state part of a run with the Blob state store, against Azurite: bytes transferred, requests, wall time and peak
 // RSS of a run with nothing new and of a run with 5 minutes of new records, with N ids already in the dedupe horizon.
-// Run: node bench/state-blob.ts [ids...]   (default: 1000000 10000000). Prints figures; asserts only correctness.
+// Then the dedupe cost per event with that history: 200,000 new events looked up in batches of 1,000 and committed in
+// groups of 50,000, as delivery does. Run: node bench/state-blob.ts [ids...]   (default: 0 1000000; 10 M ids take
+// about 30 minutes of writing history on Azurite). Prints figures; asserts only correctness.
 import { randomBytes } from "node:crypto";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from "../test/fixtures/azurite.ts";
 import { createStateStore } from "../collector/src/state/index.ts";
@@ -18,7 +20,10 @@ const IDS_PER_COMMIT = 50_000;
 const NEW_RECORDS = 5_000;
 
 const sizes = process.argv.slice(2).map(Number);
-const scenarios = sizes.length > 0 ? sizes : [1_000_000, 10_000_000];
+const scenarios = sizes.length > 0 ? sizes : [0, 1_000_000];
+/** New events of the dedupe measurement: CreationTimes in the last 2 hours, 1 % of them duplicates of that history. */
+const DEDUPE_EVENTS = 200_000;
+const LOOKUP_BATCH = 1_000;
 let peakRss = 0;
 const sample = (): void => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -30,6 +35,43 @@ const guid = (): string => {
 };
 const hourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(bytes < 1e5 ? 3 : 1);
+
+/**
+ * A run delivering DEDUPE_EVENTS new events (1 % duplicates of `recent` history): lookups in batches, commits in
+ * groups, then close (its compaction included). Wall and CPU time of this process (Azurite runs in its own) per event.
+ */
+async function dedupeCost(open: (now: number) => AzureBlobStateStore, recent: readonly RecordRef[]): Promise<string> {
+  const store = open(NOW);
+  await store.open();
+  const duplicates = recent.length === 0 ? 0 : DEDUPE_EVENTS / 100;
+  const events: RecordRef[] = Array.from({ length: DEDUPE_EVENTS }, (_, i) =>
+    i % 100 === 0 && duplicates > 0
+      ? (recent[(i / 100) % recent.length] as RecordRef)
+      : { id: guid(), creationTime: hourOf(NOW - 2 * HOUR + ((i * 37_000) % (2 * HOUR))) },
+  );
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  let found = 0;
+  for (let start = 0, group = 0; start < events.length; start += IDS_PER_COMMIT, group++) {
+    const fresh: RecordRef[] = [];
+    for (let at = start; at < Math.min(start + IDS_PER_COMMIT, events.length); at += LOOKUP_BATCH) {
+      const batch = events.slice(at, at + LOOKUP_BATCH);
+      const delivered = await store.deliveredRecords(batch);
+      found += delivered.size;
+      for (const record of batch) if (!delivered.has(record.id)) fresh.push(record);
+    }
+    await store.commit({ blobs: [], records: fresh, sinkCheckpoint: { offset: group }, at: new Date(NOW) });
+  }
+  await store.close();
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  if (found !== duplicates) throw new Error(`wrong answers: ${found} of ${duplicates} duplicates found`);
+  const us = (value: number): string => ((value * 1000) / DEDUPE_EVENTS).toFixed(2);
+  return `dedupe of ${DEDUPE_EVENTS.toLocaleString("en-US")} new events (${duplicates.toLocaleString("en-US")} duplicates): ${us(ms)} µs/event wall, ${us((used.user + used.system) / 1000)} µs/event CPU of this process (lookups, commits of ${IDS_PER_COMMIT.toLocaleString("en-US")}, compaction at close); ${t(store)}`;
+}
+
+const t = (store: AzureBlobStateStore): string =>
+  `${store.traffic.requests} requests, ${mb(store.traffic.bytesDownloaded)} MB down, ${mb(store.traffic.bytesUploaded)} MB up`;
 
 const azurite = await startAzurite();
 try {
@@ -47,10 +89,12 @@ try {
     const hours = 8 * 24;
     const perHour = Math.ceil(ids / hours);
     let blobIndex = 0;
-    for (let hour = hours; hour > 0; hour--) {
+    const recent: RecordRef[] = [];
+    for (let hour = ids === 0 ? 0 : hours; hour > 0; hour--) {
       const created = NOW - hour * HOUR;
       for (let start = 0; start < perHour; start += IDS_PER_COMMIT) {
         const records: RecordRef[] = Array.from({ length: Math.min(IDS_PER_COMMIT, perHour - start) }, () => ({ id: guid(), creationTime: hourOf(created) }));
+        if (hour <= 2 && recent.length < DEDUPE_EVENTS) recent.push(...records.slice(0, DEDUPE_EVENTS - recent.length));
         const blobs: BlobCommit[] = [
           {
             contentType: "Audit.Exchange",
@@ -104,6 +148,12 @@ try {
       await store.close();
       return { store, ms: performance.now() - begun, committed };
     };
+    if (ids === 0) {
+      console.log(`state-blob: empty state`);
+      console.log(`  ${await dedupeCost(open, recent)}`);
+      await azurite.service.getContainerClient(container).delete();
+      continue;
+    }
     const nothing = await idle();
 
     // A run with 5 minutes of new work: the same, plus NEW_RECORDS new records (and 10 duplicates of old ones) in
@@ -135,13 +185,12 @@ try {
     if ((await again.deliveredRecords(fresh)).size !== NEW_RECORDS) throw new Error("the new records were not found after the run");
     await again.close();
 
-    const t = (store: AzureBlobStateStore): string =>
-      `${store.traffic.requests} requests, ${mb(store.traffic.bytesDownloaded)} MB down, ${mb(store.traffic.bytesUploaded)} MB up`;
     console.log(
       `state-blob: ${ids.toLocaleString("en-US")} ids in the horizon (${hours} hour partitions, ${blobIndex.toLocaleString("en-US")} ledger entries): written in ${(historyMs / 1000).toFixed(1)} s (${mb(stored)} MB uploaded, compactions included); stored: record index ${mb(indexBytes)} MB = ${(indexBytes / ids).toFixed(1)} bytes per id, ledger ${mb(ledgerBytes)} MB`,
     );
     console.log(`  run with nothing new:  ${t(nothing.store)}, ${nothing.ms.toFixed(0)} ms`);
     console.log(`  run with ${NEW_RECORDS.toLocaleString("en-US")} new records: ${t(busy)}, ${busyMs.toFixed(0)} ms`);
+    console.log(`  ${await dedupeCost(open, recent)}`);
     await azurite.service.getContainerClient(container).delete();
   }
   console.log(`state-blob: peak RSS of the bench process ${mb(peakRss)} MB`);

@@ -1,0 +1,106 @@
+// Memory per blob: `auditfeed once` (the command, in its own process, timed whole) over a tenant holding one blob of
+// --mb MB (default 500), first with V8's default heap, then with its old space capped at --heap-limit-mb (default 64).
+// Prints the command's peak RSS (the kernel's VmHWM, read every 20 ms until it exits), wall and CPU time; fails unless
+// each run delivers exactly the emulator's ground truth, each record once. Run: node bench/blob-memory.ts [--mb 500]
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { readDeliveredRecords } from "../collector/src/sinks/file/delivered-records.ts";
+import { CONTENT_TYPES } from "../collector/src/source/content.ts";
+import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../emulator/src/index.ts";
+import { collectorEnvironment, runCli } from "../test/e2e/harness.ts";
+
+const HOUR_MS = 3_600_000;
+const NOW = new Date("2026-11-20T12:00:00Z");
+/** Average size of an emulated Exchange record on one line, measured; only used to aim the blob at --mb. */
+const EXCHANGE_RECORD_BYTES = 1_105;
+
+const { values } = parseArgs({ options: { mb: { type: "string", default: "500" }, "heap-limit-mb": { type: "string", default: "64" } } });
+const records = Math.round((Number(values.mb) * 1e6) / EXCHANGE_RECORD_BYTES);
+const heapLimitMb = Number(values["heap-limit-mb"]);
+
+/**
+ * One Exchange blob of `records` records over 1 hour of history: one blob every 1.5 hours, so blob 0 is the only one.
+ * The emulator sizes a blob at its target x (0.5 + a fraction fixed by seed, tenant and index): one probe finds the target.
+ */
+async function emulatorWithOneBlob(): Promise<Emulator> {
+  const start = (perBlob: number): Promise<Emulator> =>
+    startEmulator({
+      seed: 7,
+      now: NOW,
+      freezeClock: true,
+      recordRequests: false,
+      tenants: [
+        {
+          ...demoTenant(),
+          subscribed: ["Audit.Exchange"],
+          historyHours: 1,
+          recordsPerBlob: perBlob,
+          eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, type === "Audit.Exchange" ? perBlob / 1.5 : 0])),
+          requestsPerMinute: 100_000,
+        },
+      ],
+    });
+  const probe = await start(records);
+  const probed = probe.tenant(DEMO_TENANT).groundTruth({ from: new Date(NOW.getTime() - HOUR_MS) }).count;
+  await probe.close();
+  return start(Math.round((records * records) / probed));
+}
+
+function peakRssKib(pid: number): number {
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+async function once(emulator: Emulator, nodeOptions: string): Promise<string> {
+  const directory = await mkdtemp(join(import.meta.dirname, "..", ".tmp", "bench-blob-memory-"));
+  try {
+    const env = collectorEnvironment(emulator, directory, {
+      AUDITFEED_CONTENT_TYPES: "Audit.Exchange",
+      AUDITFEED_LOOKBACK: "2h",
+      AUDITFEED_REQUESTS_PER_MINUTE: "100000",
+      ...(nodeOptions === "" ? {} : { NODE_OPTIONS: nodeOptions }),
+    });
+    const started = performance.now();
+    const run = runCli(["once"], env);
+    const pid = run.child.pid as number;
+    let peak = 0;
+    let cpu = "";
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, peakRssKib(pid));
+      try {
+        const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+        cpu = ((Number(fields[11]) + Number(fields[12])) / 100).toFixed(1);
+      } catch {
+        // The process has exited: the last sample stands.
+      }
+    }, 20);
+    const exit = await run.exit;
+    clearInterval(sampler);
+    const seconds = (performance.now() - started) / 1000;
+    if (exit.code !== 0) throw new Error(`auditfeed once exited ${JSON.stringify(exit)}:\n${run.stderr().slice(-3_000)}`);
+    const delivered = await readDeliveredRecords(join(directory, "events"));
+    const truth = emulator.tenant(DEMO_TENANT).groundTruth({ from: new Date(NOW.getTime() - 2 * HOUR_MS) }).ids;
+    const missing = [...truth].filter((id) => !delivered.ids.has(id)).length;
+    if (missing > 0 || delivered.ids.size !== truth.size || delivered.lines !== truth.size) {
+      throw new Error(`not the ground truth: ${delivered.lines} lines, ${delivered.ids.size} ids, ${truth.size} expected, ${missing} missing`);
+    }
+    return `peak RSS ${(peak / 1024).toFixed(0)} MiB, ${seconds.toFixed(1)} s, CPU ${cpu} s; ${delivered.lines.toLocaleString("en-US")} records = ground truth, 0 duplicates`;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+const emulator = await emulatorWithOneBlob();
+try {
+  const count = emulator.tenant(DEMO_TENANT).groundTruth({ from: new Date(NOW.getTime() - HOUR_MS) }).count;
+  console.log(`blob memory: auditfeed once over one Exchange blob of ~${values.mb} MB (${count.toLocaleString("en-US")} records), file sink, SQLite state`);
+  console.log(`  default heap:             ${await once(emulator, "")}`);
+  console.log(`  old space ${heapLimitMb} MiB (--max-old-space-size): ${await once(emulator, `--max-old-space-size=${heapLimitMb}`)}`);
+} finally {
+  await emulator.close();
+}
