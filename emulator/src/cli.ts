@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { parseArgs } from "node:util";
+import { CLOUD_NAMES, CLOUDS, isCloudName, type CloudName } from "../../collector/src/config/clouds.ts";
 import { parseFlags } from "../../collector/src/config/flags.ts";
 import type { ContentType } from "../../collector/src/source/content.ts";
 import { CONTENT_TYPES, isContentType } from "../../collector/src/source/content.ts";
@@ -16,7 +17,8 @@ Emulator:
   --seed N                      Same seed => same records, ids and blobs (default 1)
   --now ISO-8601                Virtual clock start (default: now)
   --freeze-clock                Virtual time stands still instead of running at wall-clock speed
-  --audience URL                Token audience (default https://manage.office.com)
+  --cloud NAME                  Microsoft cloud played: ${CLOUD_NAMES.join(", ")} (default commercial): tokens only
+                                for its Management API scope and its token-exchange audience
   --page-size N                 Content listing page size before NextPageUri (default 100)
   --host ADDRESS                Bind address (default 127.0.0.1)
   --management-port N           Management API port (default: ephemeral)
@@ -60,7 +62,7 @@ const OPTIONS = {
   seed: { type: "string" },
   now: { type: "string" },
   "freeze-clock": { type: "boolean" },
-  audience: { type: "string" },
+  cloud: { type: "string" },
   "page-size": { type: "string" },
   host: { type: "string" },
   "management-port": { type: "string" },
@@ -126,6 +128,11 @@ function subscribed(specs: string[] | undefined): ContentType[] | undefined {
   return specs as ContentType[];
 }
 
+function cloudName(value: string | undefined): CloudName | undefined {
+  if (value === undefined || isCloudName(value)) return value;
+  throw new RangeError(`--cloud must be one of ${CLOUD_NAMES.join(", ")}; got "${value}".`);
+}
+
 /** The emulator options that the command line describes. */
 export function optionsFromArgs(values: Values): EmulatorOptions {
   const tenantId = values.tenant ?? DEMO_TENANT;
@@ -167,7 +174,7 @@ export function optionsFromArgs(values: Values): EmulatorOptions {
   if (now !== undefined && Number.isNaN(now.getTime())) throw new RangeError(`--now must be an ISO 8601 date; got "${values.now ?? ""}".`);
   return defined<EmulatorOptions>({
     seed: number(values, "seed"),
-    cloudAudience: values.audience,
+    cloud: cloudName(values.cloud),
     now,
     freezeClock: values["freeze-clock"],
     recordRequests: false,
@@ -213,7 +220,7 @@ export async function emulateCommand(args: string[]): Promise<number> {
       `  Tenant id        ${tenant?.tenantId ?? ""}`,
       `  Client id        ${app?.clientId ?? ""}`,
       `  Client secret    ${app?.secrets[0] ?? ""}`,
-      `  Scope            ${options.cloudAudience ?? "https://manage.office.com"}/.default`,
+      `  Scope            ${CLOUDS[options.cloud ?? "commercial"].scope}`,
       `  CA file          ${emulator.caFile}   (trust it: NODE_EXTRA_CA_CERTS=${emulator.caFile})`,
       "",
     ].join("\n"),

@@ -85,7 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   checkConsents(tenantOptions);
 
   const identity = createIdentityProvider({
-    audience: options.cloudAudience ?? "https://manage.office.com",
+    cloud: options.cloud ?? "commercial",
     apps: tenantOptions.flatMap((tenant) => tenant.apps),
     consents: tenantOptions.flatMap((tenant) =>
       tenant.consents.map((consent) => ({ tenantId: tenant.tenantId, clientId: consent.clientId, roles: [...consent.roles] })),

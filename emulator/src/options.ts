@@ -1,3 +1,4 @@
+import type { CloudName } from "../../collector/src/config/clouds.ts";
 import type { ContentType } from "../../collector/src/source/content.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import type { AppRegistration, ManagedIdentity } from "./identity/index.ts";
@@ -70,8 +71,11 @@ export interface TenantOptions {
 export interface EmulatorOptions {
   /** Same seed => same records, ids and blobs. Default 1. */
   seed?: number;
-  /** Token audience and resource. Default "https://manage.office.com". */
-  cloudAudience?: string;
+  /**
+   * The Microsoft cloud played (default commercial): tokens only for its Management API scope, its login host as
+   * the managed identity issuer, federated assertions only for its token-exchange audience.
+   */
+  cloud?: CloudName;
   /** Virtual clock start. Default: the wall clock. */
   now?: Date;
   /** Virtual time stands still except through clock.advance/set (exact instants for tests). Default false: it runs at wall-clock speed. */

@@ -121,7 +121,7 @@ async function withEnv<T>(vars: Record<string, string>, body: () => Promise<T>):
 
 describe("emulator identity provider", () => {
   const provider = createIdentityProvider({
-    audience: AUDIENCE,
+    cloud: "commercial",
     apps: [
       app(SECRET_APP, { secrets: [SECRET] }),
       app(CERT_APP, { certificatePems: [registeredCert.certPem, expiredCert.certPem], roles: ["ActivityFeed.Read"] }),
@@ -411,7 +411,7 @@ describe("emulator identity provider", () => {
     });
 
     it("should reject a token signed by another authority", async () => {
-      const other = createIdentityProvider({ audience: AUDIENCE, apps: [app(SECRET_APP, { secrets: [SECRET] })] });
+      const other = createIdentityProvider({ apps: [app(SECRET_APP, { secrets: [SECRET] })] });
       const otherAuthority = await startAuthority(other);
       try {
         const credential = new ClientSecretCredential(TENANT, SECRET_APP, SECRET, { authorityHost: otherAuthority.baseUrl, disableInstanceDiscovery: true });
@@ -424,7 +424,7 @@ describe("emulator identity provider", () => {
     });
 
     it("should reject an expired token by the wall clock", async () => {
-      const shortLived = createIdentityProvider({ audience: AUDIENCE, apps: [app(SECRET_APP, { secrets: [SECRET] })], tokenLifetimeSeconds: 0 });
+      const shortLived = createIdentityProvider({ apps: [app(SECRET_APP, { secrets: [SECRET] })], tokenLifetimeSeconds: 0 });
       const shortAuthority = await startAuthority(shortLived);
       try {
         const raw = await request(`${shortAuthority.baseUrl}/${TENANT}/oauth2/v2.0/token`, {

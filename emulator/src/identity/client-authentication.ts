@@ -13,6 +13,8 @@ export const JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion
 export interface AuthenticationContext {
   /** The token endpoint URL as the client addressed it: the `aud` a certificate assertion must carry. */
   tokenEndpoint: string;
+  /** The cloud's token-exchange audience: the only `aud` a federated assertion is accepted with. */
+  tokenExchangeAudience: string;
   /** The public key of a federated issuer this emulator signs for (managed identity, workload identity), or undefined for any other issuer. */
   federatedIssuerKey(issuer: string): KeyObject | undefined;
   /** The tenant whose managed identities `issuer` names (Entra itself as the issuer), or undefined for other issuers. */
@@ -88,7 +90,10 @@ function authenticateFederatedAssertion(jwt: DecodedJwt, app: AppRegistration, c
   if (!withinTimeRange(jwt)) return fail(aadErrors.assertionTimeRange());
   const bySubject = byIssuer.filter((credential) => credential.subject === subject);
   if (bySubject.length === 0) return fail(aadErrors.federatedSubjectNotFound(subject));
-  const matched = bySubject.some((credential) => credential.audiences.some((expected) => audiences.includes(expected)));
+  // The assertion must be for this cloud's exchange audience, and the credential must list it: a commercial audience
+  // is refused in US Government and the reverse, however the credential was written.
+  const wanted = context.tokenExchangeAudience;
+  const matched = audiences.includes(wanted) && bySubject.some((credential) => credential.audiences.includes(wanted));
   if (!matched) return fail(aadErrors.federatedAudienceNotFound(issuer, subject, audiences.join(" ")));
   return { ok: true, appidacr: "2" };
 }

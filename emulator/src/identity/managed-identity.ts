@@ -11,6 +11,8 @@ export interface ManagedIdentitySettings {
   identities: ManagedIdentity[];
   /** The expected X-IDENTITY-HEADER value. */
   header: string;
+  /** The cloud's login host, the issuer of the identity's tokens. */
+  authorityHost: string;
   key: SigningKey;
   lifetimeSeconds: number;
 }
@@ -60,7 +62,7 @@ export function handleManagedIdentityRequest(req: IncomingMessage, res: ServerRe
   const identity = selectIdentity(query, settings.identities);
   if (typeof identity === "string") return sendManagedIdentityError(res, 400, identity);
 
-  const { token, exp } = issueManagedIdentityToken(identity, resource, settings.key, settings.lifetimeSeconds);
+  const { token, exp } = issueManagedIdentityToken(identity, resource, settings.authorityHost, settings.key, settings.lifetimeSeconds);
   sendJson(res, 200, {
     access_token: token,
     // App Service sends expires_on as a string of epoch seconds.

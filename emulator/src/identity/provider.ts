@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { CLOUDS } from "../../../collector/src/config/clouds.ts";
 import { aadErrors, sendAadError } from "./aad-errors.ts";
 import { verifyBearer } from "./bearer.ts";
 import type { AuthenticationContext } from "./client-authentication.ts";
@@ -13,7 +14,7 @@ import type { IdentityOptions, IdentityProvider } from "./types.ts";
 
 /** Entra's lifetime for app-only tokens as reported in expires_in. */
 const DEFAULT_TOKEN_LIFETIME_SECONDS = 3599;
-const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+const SCOPE_SUFFIX = "/.default";
 
 /** The path below baseUrl, split into segments; undefined when the request is outside baseUrl. */
 function authorityPath(req: IncomingMessage, baseUrl: string): { segments: string[]; query: URLSearchParams } | undefined {
@@ -28,6 +29,9 @@ export function createIdentityProvider(options: IdentityOptions): IdentityProvid
   const consents = options.consents ?? [];
   const managedIdentities = options.managedIdentities ?? [];
   const lifetimeSeconds = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
+  const cloud = CLOUDS[options.cloud ?? "commercial"];
+  // The Management API's resource in this cloud: the only audience tokens are issued for and accepted with.
+  const audience = cloud.scope.slice(0, -SCOPE_SUFFIX.length);
   // One key signs what Entra signs (access tokens, managed identity tokens); the cluster's key signs workload tokens.
   const entraKey = createSigningKey();
   const workloadKey = createSigningKey();
@@ -42,7 +46,7 @@ export function createIdentityProvider(options: IdentityOptions): IdentityProvid
   }
 
   function managedIdentityTenant(issuer: string): string | undefined {
-    return managedIdentities.find((identity) => managedIdentityIssuer(identity.tenantId) === issuer)?.tenantId;
+    return managedIdentities.find((identity) => managedIdentityIssuer(identity.tenantId, cloud.authorityHost) === issuer)?.tenantId;
   }
 
   function federatedIssuerKey(issuer: string) {
@@ -73,8 +77,13 @@ export function createIdentityProvider(options: IdentityOptions): IdentityProvid
         sendJson(res, 405, { error: "invalid_request", error_description: "AADSTS900561: The endpoint only accepts POST requests." });
         return true;
       }
-      const context: AuthenticationContext = { tokenEndpoint: `${baseUrl}/${tenantId}/oauth2/v2.0/token`, federatedIssuerKey, managedIdentityTenant };
-      await handleTokenRequest(req, res, tenantId, { apps, consents, audience: options.audience, key: entraKey, lifetimeSeconds }, context);
+      const context: AuthenticationContext = {
+        tokenEndpoint: `${baseUrl}/${tenantId}/oauth2/v2.0/token`,
+        tokenExchangeAudience: cloud.tokenExchangeAudience,
+        federatedIssuerKey,
+        managedIdentityTenant,
+      };
+      await handleTokenRequest(req, res, tenantId, { apps, consents, audience, key: entraKey, lifetimeSeconds }, context);
       return true;
     }
     if (req.method !== "GET") return false;
@@ -88,14 +97,20 @@ export function createIdentityProvider(options: IdentityOptions): IdentityProvid
     managedIdentityHeader,
     handleAuthority,
     handleManagedIdentity(req, res) {
-      handleManagedIdentityRequest(req, res, { identities: managedIdentities, header: managedIdentityHeader, key: entraKey, lifetimeSeconds });
+      handleManagedIdentityRequest(req, res, {
+        identities: managedIdentities,
+        header: managedIdentityHeader,
+        authorityHost: cloud.authorityHost,
+        key: entraKey,
+        lifetimeSeconds,
+      });
       return Promise.resolve();
     },
-    issueWorkloadIdentityToken(subject, audience = TOKEN_EXCHANGE_AUDIENCE) {
-      return { token: issueWorkloadToken(subject, audience, workloadKey, lifetimeSeconds), issuer: WORKLOAD_ISSUER };
+    issueWorkloadIdentityToken(subject, exchangeAudience = cloud.tokenExchangeAudience) {
+      return { token: issueWorkloadToken(subject, exchangeAudience, workloadKey, lifetimeSeconds), issuer: WORKLOAD_ISSUER };
     },
     verifyBearer(authorization) {
-      return verifyBearer(authorization, options.audience, entraKey);
+      return verifyBearer(authorization, audience, entraKey);
     },
   };
 }

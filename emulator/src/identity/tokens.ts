@@ -10,9 +10,12 @@ export type AppIdAcr = "1" | "2";
 /** The issuer of tokens a Kubernetes cluster projects into pods when it runs without a public OIDC issuer of its own. */
 export const WORKLOAD_ISSUER = "https://kubernetes.default.svc.cluster.local";
 
-/** The issuer Entra puts in managed identity tokens, which is what a federated credential trusting the identity names. */
-export function managedIdentityIssuer(tenantId: string): string {
-  return `https://login.microsoftonline.com/${tenantId}/v2.0`;
+/**
+ * The issuer Entra puts in managed identity tokens, which is what a federated credential trusting the identity names:
+ * the cloud's login host (login.microsoftonline.us in US Government) and the identity's tenant.
+ */
+export function managedIdentityIssuer(tenantId: string, authorityHost: string): string {
+  return `https://${authorityHost}/${tenantId}/v2.0`;
 }
 
 /** A stable GUID for an app's service principal in a tenant, so `oid` is the same on every token of one app there. */
@@ -58,6 +61,7 @@ export function issueAccessToken(grantee: Grantee, audience: string, appidacr: A
 export function issueManagedIdentityToken(
   identity: ManagedIdentity,
   resource: string,
+  authorityHost: string,
   key: SigningKey,
   lifetimeSeconds: number,
 ): { token: string; exp: number } {
@@ -65,7 +69,7 @@ export function issueManagedIdentityToken(
   const token = signJwt(
     {
       aud: resource,
-      iss: managedIdentityIssuer(identity.tenantId),
+      iss: managedIdentityIssuer(identity.tenantId, authorityHost),
       ...lifetime,
       azp: identity.clientId,
       azpacr: "2",

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { CloudName } from "../../../collector/src/config/clouds.ts";
 
 /** An Entra app registration in its home tenant `tenantId`, with its service principal there. */
 export interface AppRegistration {
@@ -42,8 +43,13 @@ export interface ManagedIdentity {
 }
 
 export interface IdentityOptions {
-  /** Resource the access tokens are for, e.g. "https://manage.office.com"; clients ask for the scope "<audience>/.default". */
-  audience: string;
+  /**
+   * The Microsoft cloud this Entra plays (default commercial): access tokens are issued only for its Management API
+   * scope (e.g. https://manage.office365.us/.default in GCC High), managed identity tokens carry its login host as
+   * issuer, and a federated assertion is accepted only for its token-exchange audience (api://AzureADTokenExchangeUSGov
+   * in US Government), as the cloud's Entra does.
+   */
+  cloud?: CloudName;
   apps: AppRegistration[];
   /** Service principals of multi-tenant apps in tenants other than their home. */
   consents?: TenantConsent[];
@@ -79,7 +85,7 @@ export interface IdentityProvider {
   readonly managedIdentityHeader: string;
   /**
    * Issues a projected service-account style token for workload identity: the caller writes `token` to the file named by
-   * AZURE_FEDERATED_TOKEN_FILE and registers `issuer` + `subject` as a federated credential. Audience defaults to api://AzureADTokenExchange.
+   * AZURE_FEDERATED_TOKEN_FILE and registers `issuer` + `subject` as a federated credential. Audience defaults to the cloud's token-exchange audience.
    */
   issueWorkloadIdentityToken(subject: string, audience?: string): { token: string; issuer: string };
   /** Validates `Authorization: Bearer <jwt>` for the Management API. Expiry is checked against the wall clock (Date.now()), never a virtual clock. */

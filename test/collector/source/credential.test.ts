@@ -85,7 +85,7 @@ describe("createCredential", () => {
 
   it("should exchange a managed identity assertion for the app's token (federated)", async () => {
     authority.identity.apps[0]?.federatedCredentials.push({
-      issuer: managedIdentityIssuer(TENANT),
+      issuer: managedIdentityIssuer(TENANT, CLOUDS.commercial.authorityHost),
       subject: MANAGED_IDENTITY.principalId,
       audiences: ["api://AzureADTokenExchange"],
     });
