@@ -4,21 +4,13 @@ import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-r
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
 import { startAzurite, type Azurite } from "../fixtures/azurite.ts";
-import { collectorEnvironment, logEntries, pollUntil, runCli, segmentBytes, temporaryDirectory } from "./harness.ts";
+import { collectorEnvironment, groundTruthOfCursors, logEntries, pollUntil, runCli, segmentBytes, temporaryDirectory } from "./harness.ts";
 
 const START = new Date("2026-11-20T12:00:00Z");
 
 /** Every record the emulator can give over each content type's committed range [origin, listedThrough), as the head says. */
 async function groundTruthOfHead(emulator: Emulator, azurite: Azurite, container: string): Promise<Set<string>> {
-  const head = await azurite.readHead(container);
-  const truth = new Set<string>();
-  for (const type of CONTENT_TYPES) {
-    const cursor = head.cursors[type];
-    if (cursor?.listedThrough === null || cursor === undefined) throw new Error(`${type} has no committed cursor`);
-    const range = { from: new Date(cursor.origin), to: new Date(cursor.listedThrough), contentTypes: [type] };
-    for (const id of emulator.tenant(DEMO_TENANT).groundTruth(range).ids) truth.add(id);
-  }
-  return truth;
+  return groundTruthOfCursors(emulator, DEMO_TENANT, (await azurite.readHead(container)).cursors);
 }
 
 /**

@@ -6,7 +6,8 @@ import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
 import { emulatorEnvironment } from "../../cli/src/emulator-environment.ts";
 import { loadConfig, type CollectorConfig } from "../../collector/src/config/config.ts";
-import type { ContentType } from "../../collector/src/source/content.ts";
+import { CONTENT_TYPES, type ContentType } from "../../collector/src/source/content.ts";
+import type { ContentTypeCursor } from "../../collector/src/state/store.ts";
 import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";
 import { DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 
@@ -65,6 +66,18 @@ export function groundTruthOver(emulator: Emulator, first: readonly ContentTypeR
     if (start.range === undefined || end === undefined) throw new Error(`${start.contentType} was never listed; the test setup is wrong.`);
     const ids = emulator.tenant(DEMO_TENANT).groundTruth({ from: start.range.start, to: end, contentTypes: [start.contentType] }).ids;
     for (const id of ids) truth.add(id);
+  }
+  return truth;
+}
+
+/** Every record the emulator's tenant can give over each content type's committed range [origin, listedThrough) in `cursors`. */
+export function groundTruthOfCursors(emulator: Emulator, tenantId: string, cursors: Readonly<Partial<Record<ContentType, ContentTypeCursor>>>): Set<string> {
+  const truth = new Set<string>();
+  for (const type of CONTENT_TYPES) {
+    const cursor = cursors[type];
+    if (cursor?.listedThrough === null || cursor === undefined) throw new Error(`${type} has no committed cursor`);
+    const range = { from: new Date(cursor.origin), to: new Date(cursor.listedThrough), contentTypes: [type] };
+    for (const id of emulator.tenant(tenantId).groundTruth(range).ids) truth.add(id);
   }
   return truth;
 }
