@@ -170,7 +170,7 @@ export class AzureBlobStateStore implements StateStore {
       if (cursor !== undefined) cursors[contentType] = cursor;
     }
     const failed = mergeFailed(head.failed, commit);
-    this.#lease?.check();
+    await this.#lease?.ensure();
     let commitBlob: string | undefined;
     if (sections.length > 0) {
       commitBlob = this.#fresh("commits");
@@ -239,7 +239,7 @@ export class AzureBlobStateStore implements StateStore {
     const head = this.#opened();
     const dirty = this.#cache.names().filter((name) => this.#cache.peek(name)?.dirty);
     if (dirty.length === 0 && head.commits.length === 0) return;
-    this.#lease?.check();
+    await this.#lease?.ensure();
     const partitions = await this.#loaded(dirty);
     const now = this.#now().getTime();
     const refs: Record<string, PartitionRef> = { ...head.partitions };
@@ -286,7 +286,7 @@ export class AzureBlobStateStore implements StateStore {
     const lease = this.#lease;
     const head = this.#opened();
     if (lease === undefined) throw new Error(`State store ${this.#where} is not open.`);
-    lease.check();
+    await lease.ensure();
     const written: Head = { ...next, serial: head.serial + 1 };
     try {
       this.#etag = await this.#upload(HEAD, Buffer.from(JSON.stringify(written)), { leaseId: lease.id, ...(this.#etag ? { ifMatch: this.#etag } : {}) });

@@ -10,12 +10,18 @@ export const LEASE_SECONDS = 15;
 /** Renewed three times per lease period, so two renewals in a row may fail transiently without losing it. */
 const RENEW_EVERY_MS = 5_000;
 /**
- * After this long without a successful renewal the lease may have expired (clocks drift, requests take time), so
- * commits stop before the service would refuse them. The service's condition on the lease id is what guarantees
- * exclusion; this only turns a refusal that would come anyway into an earlier, clearer error.
+ * After this long without a successful renewal the lease may have expired (clocks drift, requests take time), so a
+ * write first renews it and waits for the service's answer. The service's condition on the lease id is what
+ * guarantees exclusion; this only turns a refusal that would come anyway into an earlier, clearer error.
  */
 const TRUST_MS = (LEASE_SECONDS - 3) * 1_000;
-const RENEW_TIMEOUT_MS = 4_000;
+/**
+ * A renewal is given a whole lease period: a slow answer (a busy service, or this process's event loop held up by a
+ * long garbage collection) is still an answer, and one that comes late only makes the next renewal due sooner.
+ */
+const RENEW_TIMEOUT_MS = LEASE_SECONDS * 1_000;
+/** Giving the lease back is a courtesy (it expires by itself): a stopping run does not wait long for it. */
+const RELEASE_TIMEOUT_MS = 8_000;
 
 /** Codes the service answers with when the lease in hand is no longer the blob's lease. */
 const LOST_CODES = new Set([
@@ -34,7 +40,11 @@ export function isLeaseLostCode(code: string | undefined): boolean {
 
 /**
  * The one-writer lease on the state's head blob: acquired at open, renewed in the background while the store is open,
- * released at close. `check()` throws the "lease lost" error once the lease cannot be vouched for.
+ * released at close. `ensure()` vouches for it before a write, asking the service when the background renewals could
+ * not (the timer starved by a busy process, or the service slow to answer). Azure renews a lease that expired
+ * meanwhile only if nobody leased the blob since (every auditfeed run leases it before writing, and the head is also
+ * written only over the ETag this run last saw), so a renewal that succeeds late still proves this run is the only
+ * writer. Only the service's refusal, or no answer at all, loses the lease.
  */
 export class StateLease {
   readonly #client: BlobLeaseClient;
@@ -42,6 +52,8 @@ export class StateLease {
   #renewedAt = 0;
   #lost: string | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The renewal in flight: the timer and `ensure` share it rather than stack requests on a slow service. */
+  #renewing: Promise<void> | undefined;
 
   constructor(client: BlobLeaseClient, where: string) {
     this.#client = client;
@@ -71,6 +83,15 @@ export class StateLease {
     this.#timer = setInterval(() => void this.#renew(), RENEW_EVERY_MS);
     // A renewal in flight must not keep a finished process alive.
     this.#timer.unref();
+  }
+
+  /**
+   * Resolves when this run may write: the lease was renewed within the trust window, or is renewed now. Throws
+   * `AF_ERR_STATE_LEASE_LOST` when the service refused it or could not be asked.
+   */
+  async ensure(): Promise<void> {
+    if (this.#lost === undefined && Date.now() - this.#renewedAt > TRUST_MS) await this.#renew();
+    this.check();
   }
 
   /** Throws `AF_ERR_STATE_LEASE_LOST` when this collector can no longer prove it is the only writer. */
@@ -106,17 +127,24 @@ export class StateLease {
   async release(): Promise<void> {
     this.stop();
     if (this.#lost !== undefined) return;
-    await this.#client.releaseLease({ abortSignal: AbortSignal.timeout(RENEW_TIMEOUT_MS * 2) });
+    await this.#client.releaseLease({ abortSignal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) });
   }
 
-  async #renew(): Promise<void> {
+  #renew(): Promise<void> {
+    this.#renewing ??= this.#renewOnce().finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  async #renewOnce(): Promise<void> {
+    if (this.#lost !== undefined) return;
+    // The lease runs from when the service took the renewal, which is no earlier than this.
     const started = Date.now();
     try {
       await this.#client.renewLease({ abortSignal: AbortSignal.timeout(RENEW_TIMEOUT_MS) });
       if (this.#lost === undefined) this.#renewedAt = started;
     } catch (error) {
       const code = storageErrorCode(error);
-      // A transient failure is retried at the next tick; `check` decides when the lease can no longer be trusted.
+      // A transient failure is retried at the next tick; `check` and `ensure` decide when the lease can no longer be trusted.
       if (isLeaseLostCode(code)) this.lost(`the service refused to renew it: ${code}`, error);
     }
   }
