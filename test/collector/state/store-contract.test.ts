@@ -309,6 +309,39 @@ describe.each(KINDS)("StateStore contract: $name", (kind) => {
     expect((await first.failedBlobs()).map((entry) => entry.descriptor.contentId)).toEqual(["later"]);
   });
 
+  it("should stop counting a ledger entry past its keepUntil once pruned, beside a live one of the same contentExpiration hour, also after a reopen", async () => {
+    const at = new Date("2024-05-01T00:00:00.000Z");
+    const expiration = "2024-05-01T00:30:00.000Z";
+    const first = store({ now: () => at });
+    await first.open();
+    await first.commit({ blobs: [blob("short", [], "2024-05-02T00:00:00.000Z", expiration), blob("long", [], "2024-05-09T00:00:00.000Z", expiration)], at });
+    const listed = [
+      { contentId: "short", contentExpiration: expiration },
+      { contentId: "long", contentExpiration: expiration },
+    ];
+    // Until pruned, both count (the clock that decides expiry may not be set yet).
+    expect(await first.committedBlobs(listed)).toEqual(new Set(["short", "long"]));
+    await first.prune(new Date("2024-05-03T00:00:00.000Z"));
+    expect(await first.committedBlobs(listed)).toEqual(new Set(["long"]));
+    await first.close();
+    const second = store({ now: () => at });
+    await second.open();
+    expect(await second.committedBlobs(listed)).toEqual(new Set(["long"]));
+  });
+
+  it("should keep failed blobs pruned, quarantine marks and run statistics across a prune and a reopen", async () => {
+    const stats = { ...EMPTY_RUN_STATS, throttled: 3, contentTypes: { "Audit.General": { ...EMPTY_CONTENT_TYPE_STATS, records: 7, backlog: 1 } } };
+    const first = store();
+    await first.open();
+    await first.commit({ blobs: [], failed: [failed("soon", 3, "2024-05-08T00:00:00.000Z"), failed("later", 3), failed("new", 1)], stats, at: new Date() });
+    expect(await first.prune(new Date("2024-05-08T00:00:00.000Z"))).toMatchObject({ failed: 1 });
+    await first.close();
+    const second = store();
+    expect((await second.open()).stats).toEqual(stats);
+    expect(await second.failedBlobs()).toEqual([failed("later", 3), failed("new", 1)]);
+    expect((await second.failedBlobs()).map((entry) => entry.quarantinedAt)).toEqual(["2024-05-01T00:15:00.000Z", null]);
+  });
+
   it("should refuse a second store while the first holds the state, and open once it closed", async () => {
     const first = store();
     await first.open();

@@ -33,6 +33,7 @@ import { emptyHead, parseHead, type Head, type PartitionRef } from "./head.ts";
 import { isLeaseLostCode, StateLease } from "./lease.ts";
 import { PartitionCache, type Partition } from "./partitions.ts";
 import { storageErrorCode, storageStatus } from "./storage-errors.ts";
+import { orphans, sweepDue } from "./sweep.ts";
 
 export interface AzureBlobStateStoreOptions {
   /** The account's blob endpoint: `https://<account>.blob.core.windows.net` (Azurite: `http://127.0.0.1:<port>/<account>`). */
@@ -76,6 +77,8 @@ export class AzureBlobStateStore implements StateStore {
   #lease: StateLease | undefined;
   #head: Head | undefined;
   #etag: string | undefined;
+  /** The head this run opened still listed commits: the run before died before compacting them, maybe mid-compaction. */
+  #diedMidway = false;
   readonly #cache = new PartitionCache();
   readonly traffic: StateTraffic = { requests: 0, bytesUploaded: 0, bytesDownloaded: 0 };
 
@@ -116,6 +119,7 @@ export class AzureBlobStateStore implements StateStore {
       const head = parseHead(bytes, this.#where + HEAD);
       this.#head = head;
       this.#etag = etag;
+      this.#diedMidway = head.commits.length > 0;
       // Commits a killed run made durable but did not compact yet. Expired entries are not dropped here: the clock
       // that decides expiry is the server's, which the collector has not measured yet when it opens the state.
       for (const commit of head.commits) {
@@ -136,10 +140,11 @@ export class AzureBlobStateStore implements StateStore {
     const byPartition = groupBy(blobs, (blob) => blobPartition(blob.contentExpiration));
     const partitions = await this.#loaded([...byPartition.keys()]);
     const found = new Set<string>();
+    const pruned = this.#opened().prunedThrough ?? -Infinity;
     for (const [name, group] of byPartition) {
       const entries = partitions.get(name)?.entries;
       // Ledger entries count until pruned, as in the SQLite store: at their keepUntil, when the API stops listing the blob.
-      for (const blob of group) if (entries?.has(blobKey(blob.contentId))) found.add(blob.contentId);
+      for (const blob of group) if ((entries?.get(blobKey(blob.contentId)) ?? -Infinity) > pruned) found.add(blob.contentId);
     }
     return found;
   }
@@ -192,7 +197,8 @@ export class AzureBlobStateStore implements StateStore {
   /**
    * Drops the partitions whose every entry has expired and compacts what this run committed. Counts are of the
    * entries in dropped partitions; expired entries of a partition that still holds live ones stop counting for
-   * lookups at once and leave with its next rewrite.
+   * lookups at once (the head's `prunedThrough`) and leave with its next rewrite. After a run that died mid-way, and
+   * daily, orphaned blobs are swept into the garbage (sweep.ts).
    */
   async prune(now: Date): Promise<{ readonly blobs: number; readonly records: number; readonly failed: number }> {
     const head = this.#opened();
@@ -212,9 +218,39 @@ export class AzureBlobStateStore implements StateStore {
       delete refs[name];
       this.#cache.drop(name);
     }
-    if (garbage.length > 0 || dropped.failed > 0) await this.#writeHead({ ...head, partitions: refs, failed, garbage: [...head.garbage, ...garbage] });
-    await this.#compact();
+    const sweep = sweepDue(head, this.#diedMidway, cutoff);
+    if (sweep) garbage.push(...orphans(await this.#listOwnBlobs(), head, this.#run));
+    const prunedThrough = Math.max(head.prunedThrough ?? -Infinity, cutoff);
+    const changed = garbage.length > 0 || dropped.failed > 0 || sweep || prunedThrough !== head.prunedThrough;
+    // What changed rides on the compaction's head write, or on one of its own when there is nothing to compact.
+    this.#head = {
+      ...head,
+      partitions: refs,
+      failed,
+      garbage: [...head.garbage, ...garbage],
+      prunedThrough,
+      ...(sweep ? { sweptAt: cutoff } : {}),
+    };
+    if (!(await this.#compact()) && changed) {
+      await this.#writeHead(this.#opened());
+      await this.#collectGarbage();
+    }
+    this.#diedMidway = false;
     return dropped;
+  }
+
+  /** The names, relative to the prefix, of every blob under this state's commits/ and parts/ folders. */
+  async #listOwnBlobs(): Promise<string[]> {
+    const names: string[] = [];
+    await this.#guard("list the state's blobs", async () => {
+      for (const folder of ["commits/", "parts/"]) {
+        for await (const page of this.#container.listBlobsFlat({ prefix: this.#name(folder) }).byPage({ maxPageSize: 5_000 })) {
+          this.traffic.requests++;
+          for (const item of page.segment.blobItems) names.push(item.name.slice(this.#prefix.length));
+        }
+      }
+    });
+    return names;
   }
 
   async close(): Promise<void> {
@@ -234,11 +270,14 @@ export class AzureBlobStateStore implements StateStore {
     await lease?.release().catch(() => undefined);
   }
 
-  /** Writes dirty partitions as new blobs, then a head that points at them and no longer at the commit blobs. */
-  async #compact(): Promise<void> {
+  /**
+   * Writes dirty partitions as new blobs, then a head that points at them and no longer at the commit blobs.
+   * Resolves whether it wrote the head (false: nothing to compact).
+   */
+  async #compact(): Promise<boolean> {
     const head = this.#opened();
     const dirty = this.#cache.names().filter((name) => this.#cache.peek(name)?.dirty);
-    if (dirty.length === 0 && head.commits.length === 0) return;
+    if (dirty.length === 0 && head.commits.length === 0) return false;
     await this.#lease?.ensure();
     const partitions = await this.#loaded(dirty);
     const now = this.#now().getTime();
@@ -264,6 +303,7 @@ export class AzureBlobStateStore implements StateStore {
     }
     await this.#collectGarbage();
     this.#cache.evictCleanAbove(MAX_CACHED_ENTRIES, refs);
+    return true;
   }
 
   /** Deletes the blobs the head lists as garbage; what fails stays listed for the next head write. */
@@ -274,7 +314,7 @@ export class AzureBlobStateStore implements StateStore {
     await pool(head.garbage, async (name) => {
       this.traffic.requests++;
       await this.#container
-        .getBlobClient(name)
+        .getBlobClient(this.#name(name))
         .deleteIfExists({ abortSignal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
         .catch(() => failed.push(name));
     });

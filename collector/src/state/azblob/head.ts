@@ -35,6 +35,13 @@ export interface Head {
   readonly commits: readonly string[];
   /** Blobs nothing points at any more, deleted after this head is written (again after a crash). */
   readonly garbage: readonly string[];
+  /**
+   * Epoch ms of the latest prune: ledger entries that expired by then no longer count, also while they still sit in a
+   * partition blob beside live ones (its next rewrite drops them). Absent until the first prune.
+   */
+  readonly prunedThrough?: number;
+  /** Epoch ms (the collector's clock) of the latest sweep for orphaned blobs (sweep.ts); absent until the first. */
+  readonly sweptAt?: number;
 }
 
 export function emptyHead(): Head {
