@@ -154,7 +154,8 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
         `${kills.filter((kill) => kill.commits > 0).length} after a commit; ${kills.filter((kill) => kill.tailCutOnRestart).length} left a tail the restart cut off; ` +
         `the final once delivered ${recordsDelivered} records; ${delivered.lines} lines in ${delivered.files.length} segments`,
     );
-  });
+    // 22 process starts and a backlog of 100,000 records: about a minute alone, several on a loaded machine.
+  }, 360_000);
 
   afterAll(async () => {
     await emulator.close();
