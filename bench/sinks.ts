@@ -136,7 +136,7 @@ async function runSentinel(): Promise<void> {
     principalId: "8f2e4a61-1b3c-4d5e-8f70-a1b2c3d4e5f6",
     tenantId: "c0ffee00-1111-4a2b-8c3d-123456789abc",
   };
-  const identity = createIdentityProvider({ audience: "https://manage.office.com", apps: [], managedIdentities: [uami] });
+  const identity = createIdentityProvider({ apps: [], managedIdentities: [uami] });
   const identityEndpoint = await startHttpServer((request, response) => identity.handleManagedIdentity(request, response));
   process.env["IDENTITY_ENDPOINT"] = identityEndpoint.origin;
   process.env["IDENTITY_HEADER"] = identity.managedIdentityHeader;

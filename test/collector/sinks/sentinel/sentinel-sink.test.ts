@@ -27,7 +27,7 @@ const IDENTITY = {
 
 const root = mkdtempSync(join(tmpdir(), "auditfeed-sentinel-sink-"));
 // The emulator's managed identity endpoint issues tokens for any resource: the audience is what the sink asks for.
-const identity = createIdentityProvider({ audience: "https://manage.office.com", apps: [], managedIdentities: [IDENTITY] });
+const identity = createIdentityProvider({ apps: [], managedIdentities: [IDENTITY] });
 const identityEndpoint = await startHttpServer((request, response) => identity.handleManagedIdentity(request, response));
 const endpoints = {
   commercial: await startIngestionEndpoint({ ruleId: RULE_ID, stream: STREAM, audience: CLOUDS.commercial.monitorAudience }),
