@@ -1,20 +1,20 @@
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords, type DeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import type { Head } from "../../collector/src/state/azblob/head.ts";
 import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
-import { Random } from "../../emulator/src/random.ts";
 import { startAzurite, type Azurite } from "../fixtures/azurite.ts";
-import { collectorEnvironment, logEntries, pollUntil, runCli, segmentBytes, temporaryDirectory, type CliRun } from "./harness.ts";
+import { collectorEnvironment, pollUntil, runCli, segmentBytes, temporaryDirectory, type CliRun } from "./harness.ts";
+import { killRepeatedly } from "./kill-loop.ts";
 
 /**
  * The crash test of crash.test.ts with the state in Azure Blob storage (Azurite): `kill -9` at random instants while
  * `auditfeed run` delivers, then `auditfeed once`: the sink holds exactly the ground truth, each record once.
  *
- * A killed run leaves its lease behind. Every third restart waits for it to expire by itself (15 s; meanwhile the
- * restarts exit 4); the others end it at once with a lease break, which is what its expiry does, to keep the test short.
+ * A killed run leaves its lease behind. Every third restart waits for it to expire by itself (15 s: a restart meanwhile
+ * exits 4, then the next starts once the service reports the lease expired); the others end it at once with a lease
+ * break, which is what its expiry does, to keep the test short.
  * Replay a failure with the seed it prints: AUDITFEED_CRASH_SEED=<seed> vitest run test/e2e/crash-blob.test.ts
  */
 const SEED = Number(process.env["AUDITFEED_CRASH_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
@@ -25,7 +25,6 @@ const HISTORY_HOURS = 3;
 const LOOKBACK_MS = 4 * 60 * MINUTE;
 const REQUESTS_PER_MINUTE = 100_000;
 const WAIT_FOR_EXPIRY_EVERY = 3;
-const COMMITTED = "Committed a delivery group.";
 
 describe(`kill -9 at ${KILLS} random instants with state in Blob storage (seed ${SEED})`, () => {
   let emulator: Emulator;
@@ -33,14 +32,13 @@ describe(`kill -9 at ${KILLS} random instants with state in Blob storage (seed $
   let container: string;
   let directory: Awaited<ReturnType<typeof temporaryDirectory>>;
   let events: string;
-  const kills: Array<{ delayMs: number; interruptedDelivery: boolean; heldExits: number }> = [];
+  const summary: Array<{ delayMs: number; interruptedDelivery: boolean; heldExits: number }> = [];
   let final: { code: number | null; stderr: string };
   let delivered: DeliveredRecords;
-  let head: Head;
+  let committedHead: Head;
 
   beforeAll(async () => {
     console.log(`blob crash test seed ${SEED}; replay with AUDITFEED_CRASH_SEED=${SEED}`);
-    const random = new Random(SEED);
     [emulator, azurite, directory] = await Promise.all([
       startEmulator({
         seed: 29,
@@ -70,51 +68,57 @@ describe(`kill -9 at ${KILLS} random instants with state in Blob storage (seed $
       AUDITFEED_REQUESTS_PER_MINUTE: String(REQUESTS_PER_MINUTE),
       AUDITFEED_POLL_INTERVAL: "10s",
       AUDITFEED_FETCH_CONCURRENCY: "2",
-      AUDITFEED_SINK_MAX_SEGMENT_BYTES: "4MiB",
+      AUDITFEED_SINK_ROTATE_BYTES: "4MiB",
       AUDITFEED_LOG_LEVEL: "debug",
     });
 
-    /** Starts `command` until a run gets the state (a run that finds the lease held exits 4 at once). */
+    const head = azurite.service.getContainerClient(container).getBlobClient("head.json");
+    /**
+     * Starts `command` until a run gets the state. A run that finds the lease held exits 4 at once; the next starts
+     * when the service says the lease is no longer held (a dead run's lease expires by itself within 15 s).
+     */
     const startHolding = async (command: string, extra: Record<string, string> = {}): Promise<{ run: CliRun; heldExits: number }> => {
       for (let heldExits = 0; ; heldExits++) {
         const run = runCli([command], { ...env, ...extra });
-        const outcome = await Promise.race([
-          run.exit.then((exit) => exit.code),
-          pollUntil(() => logEntries(run.stderr()).some((entry) => entry["msg"] === "Collector opened."), 30_000).then(() => "opened" as const),
-        ]);
-        if (outcome === "opened") return { run, heldExits };
-        expect(outcome, `a restart failed otherwise than on the held lease:\n${run.stderr().slice(-2_000)}`).toBe(4);
-        await sleep(1_000);
+        const opened = await run.waitForLog((entry) => entry["msg"] === "Collector opened.", 30_000);
+        if (opened) return { run, heldExits };
+        const { code } = await run.exit;
+        expect(code, `a restart failed otherwise than on the held lease:\n${run.stderr().slice(-2_000)}`).toBe(4);
+        const freed = await pollUntil(async () => (await head.getProperties()).leaseState !== "leased", 30_000, 250);
+        expect(freed, "the dead run's lease expired by itself").toBe(true);
       }
     };
 
-    for (let index = 0; index < KILLS; index++) {
-      if (index % 4 === 3) emulator.clock.advance(3 * MINUTE);
-      const { run, heldExits } = await startHolding("run");
-      const before = await segmentBytes(events);
-      const interruptedDelivery = await pollUntil(async () => (await segmentBytes(events)) !== before, 30_000, 5);
+    const heldExits: number[] = [];
+    const kills = await killRepeatedly({
+      kills: KILLS,
+      seed: SEED,
+      start: async (index) => {
+        if (index % 4 === 3) emulator.clock.advance(3 * MINUTE);
+        const started = await startHolding("run");
+        heldExits.push(started.heldExits);
+        return started.run;
+      },
+      delivering: async () => {
+        const before = await segmentBytes(events);
+        return pollUntil(async () => (await segmentBytes(events)) !== before, 30_000, 5);
+      },
       // Every fourth run is killed after its first commit of records, so kills also land on committed progress.
-      const afterCommit = index % 4 === 1;
-      if (afterCommit) {
-        const committed = await pollUntil(() => logEntries(run.stderr()).some((entry) => entry["msg"] === COMMITTED && Number(entry["records"]) > 0), 30_000);
-        expect(committed, `run ${index} committed a group:\n${run.stderr().slice(-2_000)}`).toBe(true);
-      }
-      const delayMs = Math.round(5 + random.next() * (afterCommit ? 1_500 : 800));
-      await sleep(delayMs);
-      run.child.kill("SIGKILL");
-      const exit = await run.exit;
-      expect(exit, `run ${index} ended by itself:\n${run.stderr().slice(-2_000)}`).toEqual({ code: null, signal: "SIGKILL" });
-      kills.push({ delayMs, interruptedDelivery, heldExits });
-      if ((index + 1) % WAIT_FOR_EXPIRY_EVERY !== 0) await azurite.breakLease(container);
-    }
+      afterCommit: (index) => index % 4 === 1,
+      maxDelayMs: { delivering: 800, committed: 1_500 },
+      killed: async ({ index }) => {
+        if ((index + 1) % WAIT_FOR_EXPIRY_EVERY !== 0) await azurite.breakLease(container);
+      },
+    });
+    summary.push(...kills.map((kill, index) => ({ delayMs: kill.delayMs, interruptedDelivery: kill.interruptedDelivery, heldExits: heldExits[index] ?? 0 })));
 
     const { run: once } = await startHolding("once", { AUDITFEED_FETCH_CONCURRENCY: "8" });
     const exit = await once.exit;
     final = { code: exit.code, stderr: once.stderr() };
     delivered = await readDeliveredRecords(events);
-    head = await azurite.readHead(container);
+    committedHead = await azurite.readHead(container);
     console.log(
-      `blob crash test: ${kills.length} kills, delays ${kills.map((kill) => kill.delayMs).join(",")} ms; restarts refused while a dead run's lease lasted: ${kills.map((kill) => kill.heldExits).join(",")}; ${delivered.lines} lines`,
+      `blob crash test: ${summary.length} kills, delays ${summary.map((kill) => kill.delayMs).join(",")} ms; restarts refused while a dead run's lease lasted: ${summary.map((kill) => kill.heldExits).join(",")}; ${delivered.lines} lines`,
     );
     // Minutes: each kill whose lease is left to expire costs 15 s, and every restart a process start.
   }, 480_000);
@@ -131,7 +135,7 @@ describe(`kill -9 at ${KILLS} random instants with state in Blob storage (seed $
     const truth = new Set<string>();
     const historyStart = START.getTime() - HISTORY_HOURS * 60 * MINUTE;
     for (const type of CONTENT_TYPES) {
-      const cursor = head.cursors[type];
+      const cursor = committedHead.cursors[type];
       expect(cursor?.listedThrough, `${type} has a committed cursor`).toBeTypeOf("string");
       const origin = new Date(cursor?.origin ?? "");
       expect(origin.getTime()).toBeLessThan(historyStart);
@@ -147,8 +151,8 @@ describe(`kill -9 at ${KILLS} random instants with state in Blob storage (seed $
   });
 
   it("should have interrupted delivery at least 10 times, and proceeded after a dead run's lease expired by itself", () => {
-    expect(kills.filter((kill) => kill.interruptedDelivery).length).toBeGreaterThanOrEqual(10);
-    // After each kill whose lease was left to expire, the restarts were refused (exit 4) until it did.
-    expect(kills.filter((kill, index) => index > 0 && index % WAIT_FOR_EXPIRY_EVERY === 0 && kill.heldExits > 0).length).toBeGreaterThanOrEqual(3);
+    expect(summary.filter((kill) => kill.interruptedDelivery).length).toBeGreaterThanOrEqual(10);
+    // After each kill whose lease was left to expire, the restart was refused (exit 4) until it did.
+    expect(summary.filter((kill, index) => index > 0 && index % WAIT_FOR_EXPIRY_EVERY === 0 && kill.heldExits > 0).length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -1,21 +1,10 @@
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords, type DeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
-import { Random } from "../../emulator/src/random.ts";
-import {
-  collectorEnvironment,
-  committedCursors,
-  logEntries,
-  pollUntil,
-  runCli,
-  segmentBytes,
-  temporaryDirectory,
-  type CliRun,
-  type CommittedCursor,
-} from "./harness.ts";
+import { collectorEnvironment, committedCursors, pollUntil, runCli, segmentBytes, temporaryDirectory, type CommittedCursor } from "./harness.ts";
+import { killRepeatedly } from "./kill-loop.ts";
 
 /**
  * `kill -9` at random instants while `auditfeed run` delivers a backlog of more than 100,000 events, restarting each
@@ -39,12 +28,6 @@ const LOOKBACK_MS = 4 * 60 * MINUTE;
 const REQUESTS_PER_MINUTE = 100_000;
 /** Every this many runs, the kill waits for the child's first commit of records. */
 const COMMIT_EVERY = 5;
-const COMMITTED = "Committed a delivery group.";
-
-/** Commits of delivered records in a run's log (the first run also commits its cursors alone, before delivering). */
-function recordCommits(run: CliRun): number {
-  return logEntries(run.stderr()).filter((entry) => entry["msg"] === COMMITTED && Number(entry["records"]) > 0).length;
-}
 
 interface Kill {
   readonly delayMs: number;
@@ -69,7 +52,6 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
 
   beforeAll(async () => {
     console.log(`crash test seed ${SEED}; replay with AUDITFEED_CRASH_SEED=${SEED}`);
-    const random = new Random(SEED);
     emulator = await startEmulator({
       seed: 23,
       now: START,
@@ -114,27 +96,26 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
       );
     };
 
-    for (let index = 0; index < KILLS; index++) {
-      // Now and then virtual time moves on while the collector is down: new content, and late blobs becoming listable.
-      if (index % 4 === 3) emulator.clock.advance(3 * MINUTE);
-      const previous = kills.at(-1);
-      const run = runCli(["run"], env);
-      const interruptedDelivery = await watchGrowth((bytes) => {
-        if (previous && bytes < previous.bytesAtKill) previous.tailCutOnRestart = true;
-      });
-      const afterCommit = index % COMMIT_EVERY === COMMIT_EVERY - 1;
-      if (afterCommit) {
-        const committed = await pollUntil(() => recordCommits(run) > 0, 30_000);
-        expect(committed, `run ${index} committed a group:\n${run.stderr().slice(-2_000)}`).toBe(true);
-      }
-      const delayMs = Math.round(5 + random.next() * (afterCommit ? 1_500 : 600));
-      await sleep(delayMs);
-      run.child.kill("SIGKILL");
-      const exit = await run.exit;
-      expect(exit, `run ${index} ended by itself:\n${run.stderr().slice(-2_000)}`).toEqual({ code: null, signal: "SIGKILL" });
-      const commits = recordCommits(run);
-      kills.push({ delayMs, interruptedDelivery, commits, tailCutOnRestart: false, bytesAtKill: await segmentBytes(events) });
-    }
+    await killRepeatedly({
+      kills: KILLS,
+      seed: SEED,
+      start: (index) => {
+        // Now and then virtual time moves on while the collector is down: new content, and late blobs becoming listable.
+        if (index % 4 === 3) emulator.clock.advance(3 * MINUTE);
+        return Promise.resolve(runCli(["run"], env));
+      },
+      delivering: () => {
+        const previous = kills.at(-1);
+        return watchGrowth((bytes) => {
+          if (previous && bytes < previous.bytesAtKill) previous.tailCutOnRestart = true;
+        });
+      },
+      afterCommit: (index) => index % COMMIT_EVERY === COMMIT_EVERY - 1,
+      maxDelayMs: { delivering: 600, committed: 1_500 },
+      killed: async ({ delayMs, interruptedDelivery, commits }) => {
+        kills.push({ delayMs, interruptedDelivery, commits, tailCutOnRestart: false, bytesAtKill: await segmentBytes(events) });
+      },
+    });
 
     const last = kills.at(-1);
     // The last run may download more blobs at once: a restart with another setting must resume the same way.
@@ -143,7 +124,8 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
       if (last && bytes < last.bytesAtKill) last.tailCutOnRestart = true;
     });
     const exit = await once.exit;
-    const recordsDelivered = logEntries(once.stderr())
+    const recordsDelivered = once
+      .logs()
       .filter((entry) => entry["msg"] === "Cycle finished for the content type.")
       .reduce((sum, entry) => sum + Number(entry["records"]), 0);
     final = { code: exit.code, recordsDelivered, stderr: once.stderr() };

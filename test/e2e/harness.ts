@@ -36,6 +36,13 @@ export interface CliRun {
   readonly stdout: () => string;
   readonly stderr: () => string;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The log entries so far, parsed once each as their lines arrive (a line cut off by SIGKILL is skipped). */
+  readonly logs: () => readonly Record<string, unknown>[];
+  /**
+   * Resolves true as soon as a log entry matches (checked on each line as it arrives, not by polling), false when the
+   * process exits first or `timeoutMs` passes.
+   */
+  readonly waitForLog: (matches: (entry: Record<string, unknown>) => boolean, timeoutMs: number) => Promise<boolean>;
 }
 
 /**
@@ -49,10 +56,46 @@ export function runCli(args: readonly string[], env: Record<string, string>, cwd
   const child = spawn(process.execPath, [entry, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "", ...FAKED_CLOCK, ...env } });
   let stdout = "";
   let stderr = "";
+  let partial = "";
+  const logs: Record<string, unknown>[] = [];
+  const waiters = new Set<(entry: Record<string, unknown> | undefined) => void>();
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on("close", (code, signal) => done({ code, signal })));
-  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+  child.stderr.on("data", (chunk: Buffer) => {
+    const text = chunk.toString();
+    stderr += text;
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const entry of logEntries(lines.join("\n"))) {
+      logs.push(entry);
+      for (const waiter of waiters) waiter(entry);
+    }
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on("close", (code, signal) => {
+      for (const waiter of waiters) waiter(undefined);
+      done({ code, signal });
+    }),
+  );
+  let exited = false;
+  void exit.then(() => (exited = true));
+  const waitForLog = (matches: (entry: Record<string, unknown>) => boolean, timeoutMs: number): Promise<boolean> => {
+    if (logs.some(matches)) return Promise.resolve(true);
+    if (exited) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const settle = (found: boolean): void => {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(found);
+      };
+      const waiter = (entry: Record<string, unknown> | undefined): void => {
+        if (entry === undefined) settle(false);
+        else if (matches(entry)) settle(true);
+      };
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      waiters.add(waiter);
+    });
+  };
+  return { child, stdout: () => stdout, stderr: () => stderr, exit, logs: () => logs, waitForLog };
 }
 
 /**

@@ -8,7 +8,6 @@ import { DEMO_APP, DEMO_TENANT, demoTenant, type Emulator, startEmulator } from 
 import {
   collectorEnvironment,
   committedCursors,
-  logEntries,
   pollUntil,
   residentBytes,
   runCli,
@@ -66,7 +65,7 @@ describe("the file sink failing for a while", () => {
   let delivered: DeliveredRecords;
   let cursors: Map<string, CommittedCursor>;
 
-  const logged = (message: string): Record<string, unknown>[] => logEntries(run.stderr()).filter((entry) => entry["msg"] === message);
+  const logged = (message: string): Record<string, unknown>[] => run.logs().filter((entry) => entry["msg"] === message);
   const tail = (): string => run.stderr().slice(-3_000);
 
   beforeAll(async () => {
@@ -127,7 +126,7 @@ describe("the file sink failing for a while", () => {
     await rename(`${events}-away`, events);
     const recovered = await pollUntil(
       () => {
-        const log = logEntries(run.stderr());
+        const log = run.logs();
         const lastFailure = log.findLastIndex((entry) => entry["msg"] === CYCLE_FAILED);
         return log.slice(lastFailure + 1).filter((entry) => entry["msg"] === CYCLE_FINISHED).length === CONTENT_TYPES.length;
       },

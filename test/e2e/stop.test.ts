@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { DEMO_TENANT, demoTenant, type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/src/index.ts";
-import { collectorEnvironment, logEntries, pollUntil, runCli, temporaryDirectory } from "./harness.ts";
+import { collectorEnvironment, logEntries, runCli, temporaryDirectory } from "./harness.ts";
 
 /**
  * SIGTERM (what Container Apps sends, 30 s before it kills) to a real `auditfeed once` while it is busy retrying or
@@ -49,7 +49,7 @@ describe("auditfeed once stopped by SIGTERM", () => {
     const emulator = await startEmulator(faulty);
     emulators.push(emulator);
     const run = runCli(["once"], collectorEnvironment(emulator, directory.path, { AUDITFEED_LOOKBACK: LOOKBACK, AUDITFEED_LOG_LEVEL: "debug" }));
-    const reached = await pollUntil(() => busy(logEntries(run.stderr())), 60_000, 50);
+    const reached = await run.waitForLog(() => busy([...run.logs()]), 60_000);
     expect(reached, run.stderr().slice(-2_000)).toBe(true);
 
     const signalledAt = Date.now();

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { recordKey, recordKeyText } from "../../collector/src/state/record-key.ts";
 import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
-import { Random } from "../../emulator/src/random.ts";
 import { startRsyslog, structuredId, type ReceivedMessage, type Rsyslog } from "../collector/sinks/fixtures/rsyslog.ts";
 import { collectorEnvironment, committedCursors, pollUntil, runCli, temporaryDirectory, type CommittedCursor } from "./harness.ts";
+import { killRepeatedly } from "./kill-loop.ts";
 
 /**
  * `auditfeed run` into a real rsyslogd over TCP, `kill -9` at random instants while it delivers, restarting each time,
@@ -42,13 +42,13 @@ function committedKeys(statePath: string): Set<string> {
   }
 }
 
-/** Waits until rsyslogd has written everything it got (the count stops changing). */
+/** Waits until rsyslogd has written everything it got (its output stops growing), then reads it. */
 async function settled(receiver: Rsyslog): Promise<ReceivedMessage[]> {
   let previous = -1;
   for (;;) {
-    const messages = receiver.received();
-    if (messages.length === previous) return messages;
-    previous = messages.length;
+    const bytes = receiver.receivedBytes();
+    if (bytes === previous) return receiver.received();
+    previous = bytes;
     await sleep(400);
   }
 }
@@ -66,7 +66,6 @@ describe(`syslog sink into a real rsyslogd under kill -9 (seed ${SEED})`, () => 
 
   beforeAll(async () => {
     console.log(`syslog crash test seed ${SEED}; replay with AUDITFEED_SYSLOG_SEED=${SEED}`);
-    const random = new Random(SEED);
     emulator = await startEmulator({
       seed: 41,
       now: START,
@@ -101,26 +100,32 @@ describe(`syslog sink into a real rsyslogd under kill -9 (seed ${SEED})`, () => 
       AUDITFEED_FETCH_CONCURRENCY: "2",
     };
     const statePath = join(directory.path, "state.sqlite");
-    for (let index = 0; index < KILLS; index++) {
-      const before = (await settled(rsyslog)).length;
-      const run = runCli(["run"], env);
-      const delivering = await pollUntil(() => rsyslog.received().length > before, 30_000, 5);
-      expect(delivering, `run ${index} delivered nothing:\n${run.stderr().slice(-2_000)}`).toBe(true);
-      await sleep(Math.round(5 + random.next() * 900));
-      run.child.kill("SIGKILL");
-      expect(await run.exit).toEqual({ code: null, signal: "SIGKILL" });
-      const received = await settled(rsyslog);
-      const committed = committedKeys(statePath);
-      let uncommitted = 0;
-      for (const message of received) {
-        const id = structuredId(message) ?? "";
-        if (!committed.has(recordKeyText(recordKey(id)))) {
-          window.add(id);
-          uncommitted++;
+    await killRepeatedly({
+      kills: KILLS,
+      seed: SEED,
+      start: () => Promise.resolve(runCli(["run"], env)),
+      // Everything received before this run had settled when the last kill was looked at.
+      delivering: async (run, index) => {
+        const before = rsyslog.receivedBytes();
+        const delivering = await pollUntil(() => rsyslog.receivedBytes() > before, 30_000, 5);
+        expect(delivering, `run ${index} delivered nothing:\n${run.stderr().slice(-2_000)}`).toBe(true);
+        return delivering;
+      },
+      maxDelayMs: { delivering: 900 },
+      killed: async () => {
+        const received = await settled(rsyslog);
+        const committed = committedKeys(statePath);
+        let uncommitted = 0;
+        for (const message of received) {
+          const id = structuredId(message) ?? "";
+          if (!committed.has(recordKeyText(recordKey(id)))) {
+            window.add(id);
+            uncommitted++;
+          }
         }
-      }
-      if (uncommitted > 0) interrupted++;
-    }
+        if (uncommitted > 0) interrupted++;
+      },
+    });
     const once = runCli(["once"], env);
     const exit = await once.exit;
     final = { code: exit.code, stderr: once.stderr() };
