@@ -7,6 +7,7 @@ import { doctorCommand } from "../../cli/src/doctor.ts";
 import type { CheckResult } from "../../cli/src/doctor/report.ts";
 import { DEMO_APP, demoTenant, startEmulator, type Emulator, type EmulatorOptions, type TenantOptions } from "../../emulator/src/index.ts";
 import { createClientCertificate } from "../../emulator/src/tls.ts";
+import { SECRET, startIntake } from "../collector/sinks/fixtures/intake-server.ts";
 import { collectorEnvironment, ROOT, runCli, temporaryDirectory } from "./harness.ts";
 
 type App = TenantOptions["apps"][number];
@@ -219,6 +220,33 @@ describe("auditfeed doctor", () => {
     const { byName } = await doctor(env({ AUDITFEED_SINK_DIR: join(file, "events") }));
     expectCheck(byName("sink"), "fail", "AF_ERR_SINK_UNAVAILABLE");
     expect(byName("sink").fix).toContain("Check that the directory exists, is a directory, is writable");
+  });
+
+  it("sink: an http sink whose HEC refuses the token fails with the fix, a healthy one passes, and the token is never printed", async () => {
+    await start();
+    const hec = await startIntake("splunk-hec");
+    try {
+      const caFile = join(directory.path, "sink-ca.pem");
+      await writeFile(caFile, hec.caPem);
+      const http = (secret: string): Record<string, string> => ({
+        ...without(env(), "AUDITFEED_SINK_DIR"),
+        AUDITFEED_SINK: "http",
+        AUDITFEED_SINK_PRESET: "splunk-hec",
+        AUDITFEED_SINK_URL: hec.url,
+        AUDITFEED_SINK_SECRET: secret,
+        AUDITFEED_SINK_CA_FILE: caFile,
+      });
+      const refused = await doctor(http("wrong-hec-token-0000"));
+      expect(refused.code).toBe(1);
+      expectCheck(refused.byName("sink"), "fail", "http sink: HEC refused the token (HTTP 403");
+      expect(refused.byName("sink").fix).toContain("Set sinkSecret (AUDITFEED_SINK_SECRET) to the token value");
+      expect(refused.printed).not.toContain("wrong-hec-token-0000");
+      const healthy = await doctor(http(SECRET));
+      expectCheck(healthy.byName("sink"), "pass", "http sink: HEC is healthy and accepts the token");
+      expect(hec.stored).toEqual([]);
+    } finally {
+      await hec.close();
+    }
   });
 
   it("state: a state file held by a running collector is reported with the fix", async () => {

@@ -1,23 +1,25 @@
 import type { CollectorConfig } from "../../../collector/src/config/config.ts";
 import { isAuditfeedError } from "../../../collector/src/errors.ts";
-import { silentLogger } from "../../../collector/src/log/logger.ts";
-import { createSink } from "../../../collector/src/sinks/registry.ts";
+import { checkSink as runSinkCheck } from "../../../collector/src/sinks/registry.ts";
+import type { SinkCheckResult } from "../../../collector/src/sinks/sink-check.ts";
 import { createManagedIdentityCredential } from "../../../collector/src/source/credential.ts";
 import type { ContentType } from "../../../collector/src/source/content.ts";
 import { createStateStore, describeState } from "../../../collector/src/state/index.ts";
 import type { ContentTypeCursor } from "../../../collector/src/state/store.ts";
 import { fail, pass, warn, type CheckResult } from "./report.ts";
 
-/** The sink's own `check` (reachable, accepts writes, delivers nothing); a sink without one is reported unchecked. */
+/** The sink's own check (sinks/registry.ts): reachable, and the credential accepted, delivering nothing; a sink without one is reported unchecked. */
 export async function checkSink(config: CollectorConfig): Promise<CheckResult> {
-  const sink = createSink(config.sink, { logger: silentLogger, signal: undefined, credential: () => createManagedIdentityCredential(config) });
-  if (sink.check === undefined) return warn("sink", `The ${sink.name} sink has no reachability check.`, "Watch the first run's log for sink errors.");
+  const kind = config.sink.kind;
+  let result: SinkCheckResult | undefined;
   try {
-    await sink.check();
-    return pass("sink", `The ${sink.name} sink is reachable and accepts writes.`);
+    result = await runSinkCheck(config.sink, { signal: undefined, credential: () => createManagedIdentityCredential(config) });
   } catch (error) {
-    return fail("sink", `The ${sink.name} sink is not usable (${isAuditfeedError(error) ? error.code : "error"}).`, (error as Error).message);
+    // A check fails by its result; what it throws is a configuration it could not use (an unreadable CA file).
+    return fail("sink", `The ${kind} sink cannot be checked (${isAuditfeedError(error) ? error.code : "error"}).`, (error as Error).message);
   }
+  if (result === undefined) return warn("sink", `The ${kind} sink has no check.`, "Watch the first run's log for sink errors.");
+  return result.ok ? pass("sink", `${kind} sink: ${result.summary}`) : fail("sink", `${kind} sink: ${result.summary}`, result.fix);
 }
 
 /**

@@ -5,6 +5,7 @@ import { fileSink, type FileSinkConfig } from "./file/index.ts";
 import { httpSink, type HttpSinkConfig } from "./http/index.ts";
 import type { SinkKind } from "./kinds.ts";
 import { sentinelSink, type SentinelSinkConfig } from "./sentinel/index.ts";
+import type { SinkCheckDependencies, SinkCheckResult } from "./sink-check.ts";
 import type { DeliveryGuarantee, Sink } from "./sink.ts";
 import { stdoutSink, type StdoutSinkConfig } from "./stdout/index.ts";
 import { syslogSink, type SyslogSinkConfig } from "./syslog/index.ts";
@@ -20,7 +21,8 @@ export interface SinkDependencies {
 
 /**
  * One sink kind: its declared delivery guarantee, how it reads its options (declared in the options table with
- * `sinks: [kind]`), and how it is built. Adding a sink means a folder, an entry in kinds.ts and options.ts, and one here.
+ * `sinks: [kind]`), how it is built, and how doctor checks it. Adding a sink means a folder, an entry in kinds.ts and
+ * options.ts, and one here.
  */
 export interface SinkDefinition<C extends { readonly kind: SinkKind }> {
   readonly kind: C["kind"];
@@ -28,6 +30,13 @@ export interface SinkDefinition<C extends { readonly kind: SinkKind }> {
   delivery(config: C): DeliveryGuarantee;
   readConfig(options: OptionReader): C;
   create(config: C, dependencies: SinkDependencies): Sink;
+  /**
+   * `auditfeed doctor`'s "sink" check: the destination is reachable (DNS, TCP, TLS with the sink's own trust) and
+   * accepts this configuration's credential, checked by a request that delivers nothing a receiver keeps (an
+   * authenticated no-op, where the destination has one). A failure is returned with its fix, not thrown.
+   * Absent: doctor reports the sink as not checked.
+   */
+  check?(config: C, dependencies: SinkCheckDependencies): Promise<SinkCheckResult>;
 }
 
 /** Every sink kind's settings, told apart by `kind`. */
@@ -43,4 +52,9 @@ export function sinkDefinition(kind: SinkKind): SinkDefinition<SinkConfig> {
 
 export function createSink(config: SinkConfig, dependencies: SinkDependencies): Sink {
   return sinkDefinition(config.kind).create(config, dependencies);
+}
+
+/** The sink's doctor check, or undefined when its kind has none. */
+export function checkSink(config: SinkConfig, dependencies: SinkCheckDependencies): Promise<SinkCheckResult> | undefined {
+  return sinkDefinition(config.kind).check?.(config, dependencies);
 }

@@ -74,10 +74,4 @@ export interface Sink {
   /** Forget what was written since the last successful flush (after a sink or state failure, before the pipeline retries). */
   discard(): Promise<void>;
   close(): Promise<void>;
-  /**
-   * For `auditfeed doctor`, before `open`: resolves if the destination is reachable and accepts writes, without
-   * delivering anything a receiver would see; otherwise throws a `SinkError` whose message says what to fix.
-   * Optional: doctor reports a sink without one as not checked.
-   */
-  check?(): Promise<void>;
 }

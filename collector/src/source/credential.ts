@@ -10,7 +10,7 @@ import { CLOUDS } from "../config/clouds.ts";
 import type { CollectorConfig } from "../config/config.ts";
 import { AuditfeedError, isAuditfeedError } from "../errors.ts";
 import { aadstsCode, diagnoseEntraError, messageChain } from "./entra-errors.ts";
-import { unreachableReason } from "./reachability.ts";
+import { unreachableReason } from "../net/reachability.ts";
 
 /**
  * The @azure/identity credential for the configured kind. Token caching and refresh stay the library's job.

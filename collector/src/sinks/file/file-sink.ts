@@ -48,7 +48,7 @@ export class FileSink implements Sink {
     this.#rotateBytes = config.rotateBytes;
   }
 
-  /** The directory exists (or can be made) and takes a file: a probe file, not a segment, is written, synced and removed. */
+  /** For doctor: the directory exists (or can be made) and takes a file: a probe file, not a segment, is written, synced and removed. */
   async check(): Promise<void> {
     const probe = join(this.#directory, ".auditfeed-doctor-probe");
     await this.#io("write a probe file", async () => {

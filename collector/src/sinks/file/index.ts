@@ -1,4 +1,6 @@
 import { parseByteSize, type Parsed } from "../../config/values.ts";
+import { isAuditfeedError } from "../../errors.ts";
+import { checkFailed, checkPassed } from "../sink-check.ts";
 import type { SinkDefinition } from "../registry.ts";
 import type { FileSinkConfig } from "./config.ts";
 import { FileSink } from "./file-sink.ts";
@@ -16,6 +18,15 @@ export const fileSink: SinkDefinition<FileSinkConfig> = {
     rotateBytes: options.value("sinkRotateBytes", parseRotateSize, DEFAULT_ROTATE_BYTES),
   }),
   create: (config) => new FileSink(config),
+  check: async (config) => {
+    try {
+      await new FileSink(config).check();
+      return checkPassed(`${config.directory} takes files: a probe file was written, synced and removed.`);
+    } catch (error) {
+      if (!isAuditfeedError(error)) throw error;
+      return checkFailed(`${config.directory} cannot be written (${error.code}).`, error.message);
+    }
+  },
 };
 
 function parseRotateSize(text: string): Parsed<number> {

@@ -1,7 +1,9 @@
 import type { OutboundRecord } from "../sink.ts";
 import { classifyHttpStatus, type FailedRecord, type SendOutcome } from "../remote/outcome.ts";
 import type { HttpSinkConfig } from "./config.ts";
+import type { HttpClient } from "./http-client.ts";
 import { statusReason, type HttpPreset } from "./preset.ts";
+import { checkFailed, checkPassed, type SinkCheckResult } from "../sink-check.ts";
 
 /** Only the failures and statuses come back: a full batch's answer stays small. */
 const BULK_PATH = "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason";
@@ -36,7 +38,36 @@ export function elasticsearchPreset(config: HttpSinkConfig): HttpPreset {
       if (answer.status !== 200) return classifyHttpStatus(answer.status, statusReason(answer.status, answer.text), answer.retryAfterMs);
       return itemOutcomes(answer.text, batch.length);
     },
+    check: (client, signal) => pingCluster(client, headers, signal),
   };
+}
+
+/** `GET /` with the API key: the cluster's name and version, or why it refused the key. Reads, writes nothing. */
+async function pingCluster(client: HttpClient, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<SinkCheckResult> {
+  const answer = await client.get("/", { authorization: headers["authorization"] ?? "" }, signal);
+  const reason = statusReason(answer.status, answer.text);
+  if (answer.status === 200) {
+    let cluster: { cluster_name?: string; version?: { number?: string; distribution?: string } } = {};
+    try {
+      cluster = JSON.parse(answer.text) as typeof cluster;
+    } catch {
+      return checkFailed(
+        `sinkUrl answers, but not as an Elasticsearch or OpenSearch cluster (${reason}).`,
+        "Set sinkUrl to the cluster's base URL (https://<host>:9200).",
+      );
+    }
+    const version = `${cluster.version?.distribution ?? "elasticsearch"} ${cluster.version?.number ?? "(unknown version)"}`;
+    return checkPassed(`cluster ${cluster.cluster_name ?? "(unnamed)"} (${version}) answers and accepts the API key.`);
+  }
+  if (answer.status === 401) {
+    return checkFailed(
+      `The cluster refused the API key (${reason}).`,
+      "Set sinkSecret (AUDITFEED_SINK_SECRET) to the API key's encoded value (the base64 of id:api_key, 'encoded' in the create API key answer); the key must not be expired or invalidated.",
+    );
+  }
+  // Authenticated, but not allowed to read cluster information, which delivery does not need (create_doc does).
+  if (answer.status === 403) return checkPassed("the cluster accepts the API key (it may not read cluster information, which delivery does not need).");
+  return checkFailed(`The cluster answered GET / with ${reason}.`, "Set sinkUrl to the cluster's base URL (https://<host>:9200), without an index or path.");
 }
 
 function itemOutcomes(text: string, expected: number): SendOutcome {

@@ -38,22 +38,31 @@ export class HttpClient {
       keepAliveTimeout: 30_000,
       headersTimeout: options.timeoutInMs,
       bodyTimeout: options.timeoutInMs,
-      connect: { timeout: options.timeoutInMs, ...(options.caFile === undefined ? {} : { ca: trustedCas(options.caFile) }) },
+      connect: { timeout: options.timeoutInMs, ...httpTls(options.caFile) },
     });
   }
 
   /** POSTs `body` to the base URL's path followed by `path`. */
   async post(path: string, body: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpAnswer> {
     const payload = this.#gzip ? await gzip(body) : body;
+    return this.#request("POST", path, payload, { ...headers, ...(this.#gzip ? { "content-encoding": "gzip" } : {}) }, signal);
+  }
+
+  /** GETs the base URL's path followed by `path` (a doctor check's health or ping request). */
+  get(path: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<HttpAnswer> {
+    return this.#request("GET", path, null, headers, signal);
+  }
+
+  async #request(
+    method: "GET" | "POST",
+    path: string,
+    body: string | Buffer | null,
+    headers: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+  ): Promise<HttpAnswer> {
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.#pool.request({
-        method: "POST",
-        path: `${this.#basePath}${path}` || "/",
-        headers: { ...headers, ...(this.#gzip ? { "content-encoding": "gzip" } : {}) },
-        body: payload,
-        signal,
-      });
+      response = await this.#pool.request({ method, path: `${this.#basePath}${path}` || "/", headers, body, signal });
     } catch (error) {
       throw untrustedCertificate(error, this.#origin) ?? error;
     }
@@ -67,6 +76,11 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.#pool.close();
   }
+}
+
+/** The TLS trust of requests to the sink (also what doctor's check shakes hands with): the system's CAs, plus `caFile`. */
+export function httpTls(caFile: string | undefined): { ca?: string[] } {
+  return caFile === undefined ? {} : { ca: trustedCas(caFile) };
 }
 
 function header(headers: Dispatcher.ResponseData["headers"], name: string): string | undefined {

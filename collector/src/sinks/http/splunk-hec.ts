@@ -5,6 +5,7 @@ import { classifyHttpStatus, type SendOutcome } from "../remote/outcome.ts";
 import type { HttpSinkConfig } from "./config.ts";
 import type { HttpClient } from "./http-client.ts";
 import { statusReason, type HttpPreset } from "./preset.ts";
+import { checkFailed, checkPassed, type SinkCheckResult } from "../sink-check.ts";
 
 /**
  * The Splunk Add-on for Microsoft Office 365 files every content type under this sourcetype, and its field extractions
@@ -55,7 +56,60 @@ export function splunkHecPreset(config: HttpSinkConfig): HttpPreset {
         return { kind: "retry", reason: "sinkAck is on but HEC returned no ackId: enable indexer acknowledgement on the token, or set sinkAck off" };
       return awaitAck(client, headers, parsed.ackId, signal);
     },
+    check: (client, signal) => checkHec(client, headers, config.ack, signal),
   };
+}
+
+/**
+ * HEC's health endpoint (no token), then an empty event request: HEC authenticates it and answers "No data" (code 5)
+ * without indexing anything, or names what is wrong with the token; with `sinkAck on`, an acknowledgement query,
+ * which a token without indexer acknowledgement refuses (code 14).
+ */
+async function checkHec(client: HttpClient, headers: Readonly<Record<string, string>>, ack: boolean, signal: AbortSignal): Promise<SinkCheckResult> {
+  const health = await client.get("/services/collector/health", {}, signal);
+  if (health.status !== 200) {
+    const reason = statusReason(health.status, health.text);
+    if (health.status === 503) {
+      return checkFailed(
+        `HEC reports itself unhealthy (${reason}).`,
+        "Splunk's indexing queues are full or the server is busy: ask the Splunk administrator to check the indexers; the collector retries meanwhile.",
+      );
+    }
+    return checkFailed(
+      `HEC's health endpoint answered ${reason}.`,
+      "Set sinkUrl to the HEC base URL (https://<host>:8088, no path), and check that HTTP Event Collector is enabled in Splunk (Settings > Data inputs > HTTP Event Collector > Global Settings).",
+    );
+  }
+  const empty = await client.post("/services/collector/event", "", headers, signal);
+  const answer = parse(empty.text);
+  if (empty.status !== 400 || answer.code !== 5) {
+    const reason = statusReason(empty.status, empty.text);
+    if (answer.code === 1)
+      return checkFailed(`HEC refused the token (${reason}).`, "The HEC token is disabled: enable it in Splunk, or set sinkSecret to an enabled token.");
+    if (answer.code === 4 || answer.code === 2 || answer.code === 3) {
+      return checkFailed(
+        `HEC refused the token (${reason}).`,
+        "Set sinkSecret (AUDITFEED_SINK_SECRET) to the token value shown in Splunk under Settings > Data inputs > HTTP Event Collector.",
+      );
+    }
+    return checkFailed(
+      `HEC answered an empty event request with ${reason}.`,
+      "Check sinkSecret and the token's settings in Splunk (allowed indexes, sinkIndex).",
+    );
+  }
+  if (ack) {
+    const query = await client.post("/services/collector/ack", JSON.stringify({ acks: [0] }), headers, signal);
+    if (query.status !== 200) {
+      const reason = statusReason(query.status, query.text);
+      return parse(query.text).code === 14
+        ? checkFailed(
+            `sinkAck is on, but the token has indexer acknowledgement off (${reason}).`,
+            "Turn on 'Enable indexer acknowledgement' on the HEC token, or set sinkAck off.",
+          )
+        : checkFailed(`HEC refused an acknowledgement query (${reason}).`, "Turn on 'Enable indexer acknowledgement' on the HEC token, or set sinkAck off.");
+    }
+  }
+  return checkPassed(`HEC is healthy and accepts the token${ack ? ", with indexer acknowledgement" : ""} (an empty request; nothing was indexed).`);
 }
 
 /** Polls until HEC reports the batch indexed; the request's timeout (its signal) bounds the wait. */

@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import { getCACertificates } from "node:tls";
 import { AuditfeedError } from "../../errors.ts";
-
-/** Certificate verification failures: retrying cannot help until the configuration changes. */
-const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
+import { isUntrustedCertificate } from "../../net/reachability.ts";
 
 /** AF_ERR_TLS when `error` is a refusal of the sink's certificate, so the flush fails at once rather than after minutes of retries. */
 export function untrustedCertificate(error: unknown, origin: string): AuditfeedError | undefined {
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string" || !UNTRUSTED_CERTIFICATE.test(code)) return undefined;
+  // Retrying cannot help until the configuration changes.
+  if (typeof code !== "string" || !isUntrustedCertificate(code)) return undefined;
   return new AuditfeedError(
     "AF_ERR_TLS",
     `The TLS certificate of the sink ${origin} is not trusted (${code}): give the CA that signed it with sinkCaFile (--sink-ca-file).`,

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { connect as connectTls, getCACertificates } from "node:tls";
 import { AuditfeedError } from "../../errors.ts";
+import { isHandshakeRefused, isUntrustedCertificate, type TlsProbe } from "../../net/reachability.ts";
 
 export interface SyslogEndpoint {
   readonly host: string;
@@ -13,26 +14,19 @@ export interface SyslogEndpoint {
   readonly clientCertificate: string | undefined;
 }
 
-/** Certificate verification failures: retrying cannot help until the configuration changes. */
-const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
-
 /**
  * One TCP (or TLS) stream to the receiver, opened on first use and again after any failure. A write resolves when
  * its bytes are handed to the kernel, which goes on sending them even if this process dies right after.
  */
 export class SyslogConnection {
   readonly #endpoint: SyslogEndpoint;
-  readonly #tlsFiles: { ca?: string[]; cert?: string; key?: string };
+  readonly #tls: TlsProbe;
   #socket: Socket | undefined;
   #failure: Error | undefined;
 
   constructor(endpoint: SyslogEndpoint) {
     this.#endpoint = endpoint;
-    const pem = endpoint.clientCertificate === undefined ? undefined : readPem(endpoint.clientCertificate, "sinkClientCertificate");
-    this.#tlsFiles = {
-      ...(endpoint.caFile === undefined ? {} : { ca: [...getCACertificates("default"), readPem(endpoint.caFile, "sinkCaFile")] }),
-      ...(pem === undefined ? {} : { cert: pem, key: pem }),
-    };
+    this.#tls = syslogTls(endpoint);
   }
 
   async write(payload: string, signal: AbortSignal): Promise<void> {
@@ -66,26 +60,21 @@ export class SyslogConnection {
     if (this.#socket !== undefined && !this.#socket.destroyed && this.#failure === undefined) return this.#socket;
     this.#drop();
     const { host, port, tls } = this.#endpoint;
-    // With a client certificate, TLS 1.2: its handshake ends only after the receiver accepted the certificate, whereas
-    // TLS 1.3 reports the connection ready first and a refusal would come after the batch was written, and lost.
-    const version = this.#tlsFiles.cert === undefined ? {} : { maxVersion: "TLSv1.2" as const };
-    const socket = tls
-      ? connectTls({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...this.#tlsFiles, ...version })
-      : connectTcp({ host, port });
+    const socket = tls ? connectTls({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...this.#tls }) : connectTcp({ host, port });
     const ready = tls ? "secureConnect" : "connect";
     try {
       await once(socket, ready, { signal });
     } catch (error) {
       socket.destroy();
       const code = (error as { code?: unknown }).code;
-      if (typeof code === "string" && /ALERT/.test(code)) {
+      if (typeof code === "string" && isHandshakeRefused(code)) {
         throw new AuditfeedError(
           "AF_ERR_TLS",
           `The syslog receiver ${host}:${port} refused the TLS handshake (${code}): check sinkClientCertificate (a certificate for client authentication, signed by a CA the receiver trusts).`,
           { cause: error },
         );
       }
-      if (typeof code === "string" && UNTRUSTED_CERTIFICATE.test(code)) {
+      if (typeof code === "string" && isUntrustedCertificate(code)) {
         throw new AuditfeedError(
           "AF_ERR_TLS",
           `The TLS certificate of the syslog receiver ${host}:${port} is not trusted (${code}): give the CA that signed it with sinkCaFile (--sink-ca-file).`,
@@ -114,6 +103,17 @@ export class SyslogConnection {
     this.#socket = undefined;
     this.#failure = undefined;
   }
+}
+
+/** The TLS settings of a connection to `endpoint` (also what doctor's check shakes hands with): its CA, client certificate and version. */
+export function syslogTls(endpoint: Pick<SyslogEndpoint, "caFile" | "clientCertificate">): TlsProbe {
+  const pem = endpoint.clientCertificate === undefined ? undefined : readPem(endpoint.clientCertificate, "sinkClientCertificate");
+  return {
+    ...(endpoint.caFile === undefined ? {} : { ca: [...getCACertificates("default"), readPem(endpoint.caFile, "sinkCaFile")] }),
+    // With a client certificate, TLS 1.2: its handshake ends only after the receiver accepted the certificate, whereas
+    // TLS 1.3 reports the connection ready first and a refusal would come after the batch was written, and lost.
+    ...(pem === undefined ? {} : { cert: pem, key: pem, maxVersion: "TLSv1.2" as const }),
+  };
 }
 
 function readPem(path: string, option: string): string {
