@@ -34,6 +34,8 @@ export interface SharedRuntime {
   readonly resourceGroupName: pulumi.Input<string>;
   readonly stateAccountName: pulumi.Input<string>;
   readonly stateBlobEndpoint: pulumi.Input<string>;
+  /** The provider's Log Analytics workspace, where the shared environment puts every job's logs. */
+  readonly workspaceId: pulumi.Input<string>;
   /** This tenant stack's name, written on the lock it puts on the provider's environment. */
   readonly stack: string;
 }
@@ -55,8 +57,8 @@ interface Hosting {
   readonly credentialWiring: JobWiring;
   readonly credentialExpiresAt: pulumi.Output<string> | undefined;
   readonly readiness: readonly pulumi.Resource[];
-  /** The Log Analytics workspace the job logs to, when this stack owns it (dedicated hosting). */
-  readonly workspaceId?: pulumi.Output<string>;
+  /** The Log Analytics workspace the job logs to: this stack's own, or in MSSP mode the provider's. */
+  readonly workspaceId: pulumi.Output<string>;
 }
 
 export interface CollectorRuntimeArgs {
@@ -115,7 +117,8 @@ export function providerLockName(customer: string): string {
  *
  * In MSSP mode (`shared`) the identity, the storage account, the workspace and the environment are the provider's:
  * this stack creates the resource group, the Key Vault (sink secrets), this customer's state container in the
- * provider's account, the job, and a delete lock on the provider's environment (see `sharedHosting`).
+ * provider's account, the job, a delete lock on the provider's environment (see `sharedHosting`), and the alerts and
+ * workbook, on the provider's workspace where the job logs.
  */
 export class CollectorRuntime extends pulumi.ComponentResource {
   public readonly resourceGroupName: pulumi.Output<string>;
@@ -242,13 +245,13 @@ export class CollectorRuntime extends pulumi.ComponentResource {
     );
 
     this.resourceGroupName = resourceGroupName;
-    if (hosting.workspaceId !== undefined) {
-      new CollectorMonitoring(
-        `${name}-monitoring`,
-        { customer: args.customer, resourceGroupName, location, workspaceId: hosting.workspaceId, jobName: job.name, actionGroupId: args.alertActionGroupId },
-        { parent: this },
-      );
-    }
+    // In MSSP mode the rules and the workbook sit in this stack's resource group and query the provider's workspace,
+    // where only this customer's job's lines match (every query filters on the job's name).
+    new CollectorMonitoring(
+      `${name}-monitoring`,
+      { customer: args.customer, resourceGroupName, location, workspaceId: hosting.workspaceId, jobName: job.name, actionGroupId: args.alertActionGroupId },
+      { parent: this },
+    );
     this.jobName = job.name;
     this.stateLocation = hosting.stateLocation;
     this.identityClientId = pulumi.output(identity.clientId);
@@ -380,6 +383,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       environmentId: shared.environmentId,
       stateLocation: pulumi.interpolate`azblob://${shared.stateAccountName}/${containerName}`,
       stateBlobEndpoint: pulumi.output(shared.stateBlobEndpoint),
+      workspaceId: pulumi.output(shared.workspaceId),
       // The provider's app trusts the provider's identity whatever the tenant: no credential exists here.
       credentialWiring: { settings: [{ option: "credential", value: "federated" }], secrets: [], files: [] },
       credentialExpiresAt: undefined,

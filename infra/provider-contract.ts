@@ -16,6 +16,7 @@ export const PROVIDER_OUTPUT_NAMES = [
   "environmentId",
   "stateAccountName",
   "stateBlobEndpoint",
+  "workspaceId",
 ] as const;
 export type ProviderOutputName = (typeof PROVIDER_OUTPUT_NAMES)[number];
 
@@ -43,4 +44,6 @@ export interface ProviderOutputs {
   /** Storage account holding one state container per customer; the identity has blob data rights on it. */
   readonly stateAccountName: string;
   readonly stateBlobEndpoint: string;
+  /** The Log Analytics workspace the shared environment logs to: each tenant stack's alerts and workbook query it. */
+  readonly workspaceId: string;
 }

@@ -146,6 +146,7 @@ function providerStackOutputs(config: StackConfig, providerStack: string, stack:
       resourceGroupName: text("resourceGroupName"),
       stateAccountName: text("stateAccountName"),
       stateBlobEndpoint: text("stateBlobEndpoint"),
+      workspaceId: text("workspaceId"),
       stack,
     },
   };

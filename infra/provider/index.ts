@@ -29,3 +29,4 @@ export const resourceGroupName = outputs.resourceGroupName;
 export const environmentId = outputs.environmentId;
 export const stateAccountName = outputs.stateAccountName;
 export const stateBlobEndpoint = outputs.stateBlobEndpoint;
+export const workspaceId = outputs.workspaceId;

@@ -67,6 +67,8 @@ export class MsspProvider extends pulumi.ComponentResource {
   public readonly environmentId: pulumi.Output<string>;
   public readonly stateAccountName: pulumi.Output<string>;
   public readonly stateBlobEndpoint: pulumi.Output<string>;
+  /** The shared Log Analytics workspace, where every customer's job logs: the tenant stacks' alerts read it. */
+  public readonly workspaceId: pulumi.Output<string>;
 
   constructor(name: string, args: MsspProviderArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("auditfeed:index:MsspProvider", name, {}, opts);
@@ -180,6 +182,7 @@ export class MsspProvider extends pulumi.ComponentResource {
     this.environmentId = environment.id;
     this.stateAccountName = account.name;
     this.stateBlobEndpoint = account.primaryEndpoints.blob;
+    this.workspaceId = workspace.id;
     this.registerOutputs({
       clientId: this.clientId,
       declaredRoles: this.declaredRoles,
@@ -187,6 +190,7 @@ export class MsspProvider extends pulumi.ComponentResource {
       identityResourceId: this.identityResourceId,
       environmentId: this.environmentId,
       stateAccountName: this.stateAccountName,
+      workspaceId: this.workspaceId,
     });
   }
 }

@@ -59,5 +59,6 @@ export function declareProviderStack(config: ProviderConfig, inputs: ProviderSta
     environmentId: provider.environmentId,
     stateAccountName: provider.stateAccountName,
     stateBlobEndpoint: provider.stateBlobEndpoint,
+    workspaceId: provider.workspaceId,
   };
 }

@@ -36,6 +36,7 @@ const registered = installMocks({
       environmentId: "/subscriptions/s/resourceGroups/mssp/providers/Microsoft.App/managedEnvironments/shared",
       stateAccountName: "msspstate",
       stateBlobEndpoint: "https://msspstate.blob.core.windows.net/",
+      workspaceId: "/subscriptions/s/resourceGroups/mssp/providers/Microsoft.OperationalInsights/workspaces/shared",
     },
   },
 });

@@ -5,6 +5,7 @@ import { parseStackConfig } from "../../infra/config.ts";
 import { checkProvider, declareTenantStack } from "../../infra/tenant-stack.ts";
 import type { TenantStackOutputs } from "../../infra/tenant-stack.ts";
 import { expectConsentGraph } from "./consent-probe.ts";
+import { pollUntil } from "../e2e/harness.ts";
 import { installMocks, SECRET_MATERIAL, valueOf } from "./mocks.ts";
 
 const CUSTOMER_TENANT = "7d3c1a52-8f4e-4b9a-9c21-5e6f7a8b9c0d";
@@ -25,6 +26,7 @@ const PROVIDER = {
   environmentId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.App/managedEnvironments/shared",
   stateAccountName: "fabrikamstate1234",
   stateBlobEndpoint: "https://fabrikamstate1234.blob.core.windows.net/",
+  workspaceId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.OperationalInsights/workspaces/shared",
 };
 
 const registered = installMocks({ azureTenantId: MSSP_TENANT, providerOutputs: { [PROVIDER_STACK]: PROVIDER } });
@@ -78,8 +80,13 @@ describe("tenant stack in MSSP mode", () => {
     const { captured } = await deploy();
     expect(captured.map((c) => c.type).sort()).toEqual(
       [
+        "auditfeed:index:CollectorMonitoring",
         "auditfeed:index:CollectorRuntime",
         "auditfeed:index:TenantAccess",
+        "azure-native:applicationinsights:Workbook",
+        "azure-native:monitor:ScheduledQueryRule",
+        "azure-native:monitor:ScheduledQueryRule",
+        "azure-native:monitor:ScheduledQueryRule",
         "azuread:index/appRoleAssignment:AppRoleAssignment",
         "azuread:index/appRoleAssignment:AppRoleAssignment",
         "azuread:index/directoryRoleAssignment:DirectoryRoleAssignment",
@@ -149,6 +156,32 @@ describe("tenant stack in MSSP mode", () => {
     ]) {
       for (const resource of captured.filter((c) => c.type === type)) expect(dependsOn, resource.name).toContain(resource.resource);
     }
+  });
+
+  it("should alert and chart in the provider's workspace, where this customer's job logs, on this job's lines only", async () => {
+    const actionGroup = "/subscriptions/0d6a9c1e-5b2f-4a3d-8e7c-1f2a3b4c5d6e/resourceGroups/soc/providers/microsoft.insights/actionGroups/soc-oncall";
+    const { customer } = await deploy({ alertActionGroupId: actionGroup });
+    // The rules and the workbook register once the job's name is known, after the outputs `deploy` waits for.
+    const registeredAll = (): boolean =>
+      inputsOf(customer, "azure-native:monitor:ScheduledQueryRule").length === 3 &&
+      inputsOf(customer, "azure-native:applicationinsights:Workbook").length === 1;
+    expect(await pollUntil(registeredAll, 10_000)).toBe(true);
+    const rules = inputsOf(customer, "azure-native:monitor:ScheduledQueryRule");
+    expect(rules.map((rule) => rule.displayName).sort()).toEqual([
+      `auditfeed: a blob is quarantined (${customer})`,
+      `auditfeed: runs failing repeatedly (${customer})`,
+      `auditfeed: within 24 hours of losing data (${customer})`,
+    ]);
+    for (const rule of rules) {
+      expect(rule).toMatchObject({ scopes: [PROVIDER.workspaceId], location: PROVIDER.location, actions: { actionGroups: [actionGroup] } });
+      // In this stack's own resource group, not the provider's: destroying the tenant stack removes them.
+      expect(rule.resourceGroupName).toBe(`${customer}-collector-rg-x1`);
+      const [condition] = (rule.criteria as { allOf: Array<{ query: string }> }).allOf;
+      expect(condition?.query).toContain(`ContainerJobName_s == "${customer}-job`);
+    }
+    const [workbook] = inputsOf(customer, "azure-native:applicationinsights:Workbook");
+    expect(workbook).toMatchObject({ sourceId: PROVIDER.workspaceId });
+    expect(workbook?.serializedData as string).toContain(PROVIDER.workspaceId);
   });
 
   it("should lock the provider's environment against deletion in this customer's name while the stack exists", async () => {

@@ -100,6 +100,7 @@ describe("Pulumi program loading", () => {
           environmentId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.App/managedEnvironments/shared",
           stateAccountName: "fabrikamstate",
           stateBlobEndpoint: "https://fabrikamstate.blob.core.windows.net/",
+          workspaceId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.OperationalInsights/workspaces/shared",
         },
       },
     });

@@ -188,6 +188,8 @@ describe("provider stack", () => {
     for (const material of SECRET_MATERIAL) expect(resolved).not.toContain(material);
     expect(await valueOf(pulumi.output(outputs.clientId))).toBe(mockGuid(`client-id-${name}-mssp-app`));
     expect(outputs.tenantId).toBe(MSSP_TENANT);
+    // The shared environment's workspace: the tenant stacks' alerts and workbooks query it.
+    expect(await valueOf(pulumi.output(outputs.workspaceId))).toBe(`${name}-mssp-logs-id`);
   });
 
   it("should refuse a shared identity outside the app's tenant, which Entra would refuse with AADSTS700236", () => {

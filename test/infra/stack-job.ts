@@ -43,6 +43,7 @@ export function providerOutputs(cloud: CloudName): Record<string, unknown> {
     environmentId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.App/managedEnvironments/shared",
     stateAccountName: PROVIDER_STATE_ACCOUNT,
     stateBlobEndpoint: `https://${PROVIDER_STATE_ACCOUNT}.blob.${CLOUDS[cloud].storageSuffix}/`,
+    workspaceId: "/subscriptions/s/resourceGroups/fabrikam/providers/Microsoft.OperationalInsights/workspaces/shared",
   };
 }
 
