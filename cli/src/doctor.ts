@@ -10,7 +10,8 @@ const HELP = `Usage: auditfeed doctor [--json] [options]
 Checks, in order, everything the collector needs, and prints each as PASS, WARN, FAIL or SKIP with the fix:
 configuration; DNS, TCP and TLS to the cloud's login, Management API and Graph hosts; the token (Entra errors
 explained) and its roles; each content type's subscription (a missing one is started, as the collector would);
-unified audit logging; first data; clock skew; the sink; the state store.
+unified audit logging; first data; clock skew; the sink (reachable with its own TLS settings, and its credential
+accepted by a request that delivers nothing, where the receiver has one); the state store.
 --json prints the same as one JSON object. Exit code: 0 nothing failed (warnings allowed), 1 a check failed,
 2 the configuration is invalid. It takes the collector's options:
 
