@@ -67,6 +67,15 @@ export function lagQuery(job: string): string {
 | render timechart`;
 }
 
+/** Workbook: quarantined blobs per content type over time, as the collector reports its state's quarantine every cycle. */
+export function quarantineTrendQuery(job: string): string {
+  return `${lines(job)}
+| where e.level == "error" and e.msg startswith "${QUARANTINED}"
+| mv-expand contentType = bag_keys(e.byContentType) to typeof(string)
+| summarize quarantined = max(toint(e.byContentType[contentType].count)) by bin(TimeGenerated, 1h), contentType
+| render timechart`;
+}
+
 /** Workbook: time left before the 7-day horizon per content type over time, in hours. */
 export function horizonTrendQuery(job: string): string {
   return `${lines(job)}

@@ -2,7 +2,7 @@ import * as applicationinsights from "@pulumi/azure-native/applicationinsights/i
 import * as monitor from "@pulumi/azure-native/monitor/index.js";
 import * as pulumi from "@pulumi/pulumi";
 import { workbookName } from "./deterministic-names.ts";
-import { failedRunsQuery, horizonQuery, horizonTrendQuery, lagQuery, quarantinedBlobQuery, recordsQuery } from "./monitoring-queries.ts";
+import { failedRunsQuery, horizonQuery, horizonTrendQuery, lagQuery, quarantinedBlobQuery, quarantineTrendQuery, recordsQuery } from "./monitoring-queries.ts";
 
 export interface CollectorMonitoringArgs {
   readonly customer: string;
@@ -129,7 +129,7 @@ export class CollectorMonitoring extends pulumi.ComponentResource {
   }
 }
 
-/** The workbook: a title and three time charts (Azure Monitor workbook schema, Notebook/1.0). */
+/** The workbook: a title and four time charts (Azure Monitor workbook schema, Notebook/1.0). */
 export function workbookContent(job: string, workspaceId: string): Record<string, unknown> {
   const chart = (title: string, query: string): Record<string, unknown> => ({
     type: 3,
@@ -149,11 +149,14 @@ export function workbookContent(job: string, workspaceId: string): Record<string
     items: [
       {
         type: 1,
-        content: { json: `## auditfeed collector: ${job}\nRecords delivered per content type, lag, and the time left before the 7-day horizon loses data.` },
+        content: {
+          json: `## auditfeed collector: ${job}\nRecords delivered per content type, lag, the time left before the 7-day horizon loses data, and quarantined blobs.`,
+        },
       },
       chart("Records delivered per content type", recordsQuery(job)),
       chart("Lag (hours): server time minus the newest contentCreated delivered", lagQuery(job)),
       chart("Time left before the 7-day horizon (hours)", horizonTrendQuery(job)),
+      chart("Quarantined blobs (not fetched again; auditfeed status lists each)", quarantineTrendQuery(job)),
     ],
     $schema: "https://github.com/Microsoft/Application-Insights-Workbooks/blob/master/schema/workbook.json",
   };

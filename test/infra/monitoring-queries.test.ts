@@ -1,11 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
-import { failedRunsQuery, horizonQuery, horizonTrendQuery, lagQuery, QUARANTINED, quarantinedBlobQuery, recordsQuery } from "../../infra/monitoring-queries.ts";
+import {
+  failedRunsQuery,
+  horizonQuery,
+  horizonTrendQuery,
+  lagQuery,
+  QUARANTINED,
+  quarantinedBlobQuery,
+  quarantineTrendQuery,
+  recordsQuery,
+} from "../../infra/monitoring-queries.ts";
 import { collectorEnvironment, logEntries, runCli, temporaryDirectory } from "../e2e/harness.ts";
 
 const BLOB_FAILED = "Fetching a blob failed; it stays pending and is retried next cycle.";
-const QUERIES = { failedRunsQuery, quarantinedBlobQuery, horizonQuery, recordsQuery, lagQuery, horizonTrendQuery };
+const QUERIES = { failedRunsQuery, quarantinedBlobQuery, horizonQuery, recordsQuery, lagQuery, horizonTrendQuery, quarantineTrendQuery };
 
 /** Every `e.<field>` (and `e.<field>.<field>`) a query reads from the parsed log line. */
 function fieldPaths(query: string): string[] {

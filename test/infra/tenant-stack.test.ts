@@ -256,7 +256,13 @@ describe("tenant stack, least privilege and options", () => {
     const charts = (JSON.parse(workbook?.serializedData as string) as { items: Array<{ content: { title?: string } }> }).items.map(
       (item) => item.content.title,
     );
-    expect(charts).toEqual([undefined, "Records delivered per content type", expect.stringContaining("Lag"), expect.stringContaining("7-day horizon")]);
+    expect(charts).toEqual([
+      undefined,
+      "Records delivered per content type",
+      expect.stringContaining("Lag"),
+      expect.stringContaining("7-day horizon"),
+      expect.stringContaining("Quarantined blobs"),
+    ]);
   });
 
   it("should refuse an action group that is not a resource id", () => {
