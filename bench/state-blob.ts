@@ -90,6 +90,8 @@ try {
     const perHour = Math.ceil(ids / hours);
     let blobIndex = 0;
     const recent: RecordRef[] = [];
+    /** The ledger entries of the last 24 hours, as a listing of the overlap shows them. */
+    const listing: Array<{ contentId: string; contentExpiration: string }> = [];
     for (let hour = ids === 0 ? 0 : hours; hour > 0; hour--) {
       const created = NOW - hour * HOUR;
       for (let start = 0; start < perHour; start += IDS_PER_COMMIT) {
@@ -116,6 +118,7 @@ try {
           });
         }
         await writer.commit({ blobs, sinkCheckpoint: { offset: blobIndex }, at: new Date(created) });
+        if (hour <= 24) listing.push(...blobs.map(({ contentId, contentExpiration }) => ({ contentId, contentExpiration })));
         sample();
       }
     }
@@ -131,12 +134,6 @@ try {
 
     // A run with nothing new: open, look up the overlap's listing in the ledger (24 h of blobs, all committed),
     // commit the cursors, prune, close.
-    const listing = Array.from({ length: 24 * BLOBS_PER_HOUR }, (_, index) => ({
-      contentId: `blob-${blobIndex - 1 - index}`,
-      contentExpiration: new Date(
-        NOW - Math.floor(index / BLOBS_PER_HOUR) * HOUR - HOUR + 7 * 24 * HOUR + (BLOBS_PER_HOUR - 1 - (index % BLOBS_PER_HOUR)) * 1000,
-      ).toISOString(),
-    }));
     const cursor = { origin: new Date(NOW - HORIZON_MS).toISOString(), listedThrough: new Date(NOW).toISOString(), subscriptionStartedAt: null };
     const idle = async (): Promise<{ store: AzureBlobStateStore; ms: number; committed: number }> => {
       const store = open(NOW);
