@@ -9,7 +9,7 @@ import { DEFAULT_ROTATE_BYTES } from "../sinks/file/index.ts";
 import { SINK_KINDS } from "../sinks/kinds.ts";
 import { sinkDefinition, type SinkConfig } from "../sinks/registry.ts";
 import type { OptionReader } from "./option-reader.ts";
-import { parseFlags } from "./flags.ts";
+import { closestName, parseFlags } from "./flags.ts";
 import { CONFIG_FILE_OPTION, OPTIONS, configFlagOptions, type OptionKey, type OptionSpec } from "./options.ts";
 import { isAzblobLocation, parseAzblobLocation, type StateConfig } from "./state-location.ts";
 import { parseChoice, parseDuration, parseGuid, parseHttpsUrl, parseInteger, type Parsed } from "./values.ts";
@@ -97,7 +97,7 @@ const SECRET_KEYS: ReadonlySet<string> = new Set((OPTIONS as readonly OptionSpec
  */
 export function loadConfig(input: { argv: string[]; env: NodeJS.ProcessEnv; cwd: string }): CollectorConfig {
   const parsed = parseFlags(input.argv, configFlagOptions());
-  const problems: string[] = [...parsed.problems];
+  const problems: string[] = [...parsed.problems, ...unknownVariables(input.env)];
   const flagValue = (spec: OptionSpec): RawValue | undefined => {
     const value = spec.flag === null ? undefined : parsed.values[spec.flag.slice(2)];
     return typeof value === "string" ? { text: value, where: spec.flag as string, baseDir: input.cwd } : undefined;
@@ -403,4 +403,18 @@ function whereToSet(key: OptionKey): string {
   const spec = (OPTIONS as readonly OptionSpec[]).find((option) => option.key === key);
   if (spec === undefined) return key;
   return [spec.flag, spec.env, `"${spec.key}" in the config file`].filter((item) => item !== null).join(", ");
+}
+
+/**
+ * `AUDITFEED_*` variables that are not options, each with the nearest known one: a misspelt variable in a job template
+ * would otherwise run the collector on a default the operator meant to change, as a misspelt flag would.
+ */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known: readonly string[] = [CONFIG_FILE_OPTION, ...OPTIONS].map((spec) => spec.env);
+  return Object.keys(env)
+    .filter((name) => name.startsWith("AUDITFEED_") && !known.includes(name))
+    .map((name) => {
+      const closest = closestName(name, known);
+      return `${name} is not an option${closest === undefined ? "" : `: did you mean ${closest}?`} (\`auditfeed once --help\` lists every variable).`;
+    });
 }

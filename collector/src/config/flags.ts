@@ -52,16 +52,22 @@ export function parseFlags(args: readonly string[], options: FlagOptions, keep: 
  * or the start of a flag (`--tenant` for `--tenant-id`).
  */
 export function closestFlag(typed: string, known: readonly string[]): string | undefined {
-  const name = typed.replace(/^-+/, "").toLowerCase();
-  let best: { flag: string; distance: number } | undefined;
-  for (const flag of known) {
-    const lower = flag.toLowerCase();
+  const closest = closestName(typed.replace(/^-+/, ""), known);
+  return closest === undefined ? undefined : `--${closest}`;
+}
+
+/** The known name nearest to `typed` (case-insensitive), by the same rule as `closestFlag`. */
+export function closestName(typed: string, known: readonly string[]): string | undefined {
+  const name = typed.toLowerCase();
+  let best: { known: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const lower = candidate.toLowerCase();
     // A prefix beats a one-letter typo: `--sinc` is `--since` sooner than `--sink`.
     const distance = name.length > 0 && lower.startsWith(name) ? 0.5 : editDistance(name, lower);
-    if (best === undefined || distance < best.distance) best = { flag, distance };
+    if (best === undefined || distance < best.distance) best = { known: candidate, distance };
   }
   if (best === undefined || best.distance > Math.max(2, Math.floor(name.length / 3))) return undefined;
-  return `--${best.flag}`;
+  return best.known;
 }
 
 /** Levenshtein distance, one row at a time. */

@@ -171,6 +171,14 @@ describe("loadConfig – defaults and precedence", () => {
     expect(message).not.toContain("'3h'");
   });
 
+  it("should refuse an AUDITFEED_ variable it does not know, naming the closest one, and ignore other variables", () => {
+    const message = problemsOf([], { ...minimalEnv, AUDITFEED_SINK_MAX_SEGMENT_BYTES: "1000", AUDITFEED_LOOKBAK: "3h", HOME: "/root" });
+    expect(message).toContain("AUDITFEED_LOOKBAK is not an option: did you mean AUDITFEED_LOOKBACK?");
+    expect(message).toContain("AUDITFEED_SINK_MAX_SEGMENT_BYTES is not an option");
+    expect(message).not.toContain("HOME");
+    expect(load([], { ...minimalEnv, HOME: "/root" }).lookbackMs).toBe(load([]).lookbackMs);
+  });
+
   it.each([
     ["commercial", "https://manage.office.com"],
     ["gcc", "https://manage-gcc.office.com"],
