@@ -1,377 +1,390 @@
 /**
- * Throughput and peak memory of the whole collector: `Collector.open` + one `cycle()` (what `auditfeed backfill`
- * does) into the file sink, against the emulator running in a child process so that the collector's memory is
- * measured alone. Every run is checked: the ids delivered must equal the emulator's ground truth (count and digest),
- * with no duplicate line.
+ * auditfeed against the machine's limit, over the same emulator data in the same run: each contestant is a process
+ * of its own, timed whole (start-up and logging included), its CPU and peak RSS its own resource usage:
  *
- *   node bench/collector.ts [--events 1000000] [--records-per-blob 400] [--hours 48] [--raised-budget 100000]
- *                           [--fetch-concurrency 4] [--blob-mb 100] [--skip default-budget,blob] [--heap-limit-mb N]
+ *   bare       bench/readers/minimal-reader.ts --concurrency 4: list, fetch 4 blobs at a time, JSON.parse, one
+ *              NDJSON write per blob; no state, no dedupe (the limit)
+ *   peer       the same, one blob at a time, whole-blob fetch then parse (how the popular peers work)
+ *   auditfeed  `auditfeed backfill --since <start>` with the file sink and SQLite state: dedupe, state and fsync on
  *
- * --heap-limit-mb runs the collector's process with --max-old-space-size=N: finishing under a small limit shows that
- * the memory held is bounded, whatever the peak figures (V8 collects lazily when it has room) suggest.
+ * Every run is verified: the ids it wrote must equal the emulator's ground truth over the requested range (count and
+ * SHA-256 digest), auditfeed's with no duplicate line. The figures and the machine go to bench/results/<time>.json
+ * (see bench/README.md), and the table is printed in markdown for docs/performance.md.
  *
- * Scenarios, in order:
- *   raised-budget   a backfill of --events with the request budget raised, so the figure is the collector's own speed;
- *   default-budget  the same backfill at the documented default of 2,000 requests/minute (the emulator enforces the
- *                   same quota), which is what a real tenant allows;
- *   blob            one blob of about --blob-mb MB.
+ *   node bench/collector.ts [--events 300000] [--pairs 3] [--skip latency,blob,budget] [--blob-mb 100] [--cpu-prof] ...
+ *
+ * Scenarios: backfill (CPU-bound: request budget raised, emulator quota lifted; --pairs rounds, the contestants'
+ * order alternating), latency (--latency-ms per response, --latency-events), blob (one blob of --blob-mb MB),
+ * budget (auditfeed alone at the default 2,000 requests/minute, enforced by the emulator too: throttled requests and
+ * requests per full minute).
  */
 import { fork } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdirSync, readdirSync, readFileSync, statfsSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import v8 from "node:v8";
-import { emulatorEnvironment } from "../cli/src/emulator-environment.ts";
-import { Collector } from "../collector/src/collector.ts";
-import { loadConfig } from "../collector/src/config/config.ts";
-import { silentLogger } from "../collector/src/log/logger.ts";
-import type { CycleReport } from "../collector/src/pipeline/cycle.ts";
-import { readDeliveredRecords } from "../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES, type ContentType } from "../collector/src/source/content.ts";
-import { DEMO_TENANT, demoTenant, digestRecordIds, startEmulator } from "../emulator/src/index.ts";
+import { CONTESTANTS, runContestant, type Contestant, type Endpoints } from "./harness/contestants.ts";
+import type { Checked, EmulatorSpec, FromChild, RequestCounts, ToChild } from "./harness/emulator-child.ts";
 
 const HOUR_MS = 3_600_000;
 const DEFAULT_BUDGET = 2_000;
+const UNLIMITED = 100_000_000;
 /** Average size of an emulated Exchange record on one line, measured; only used to aim the big blob at --blob-mb. */
 const EXCHANGE_RECORD_BYTES = 1_105;
-
-/** What the emulator child is started with. */
-interface EmulatorSpec {
-  readonly now: string;
-  readonly historyHours: number;
-  readonly recordsPerBlob: number;
-  readonly eventsPerHour: Partial<Record<ContentType, number>>;
-  readonly requestsPerMinute: number;
-  /** Set for the single-blob scenario: the records per blob are calibrated so that blob 0 holds exactly this many. */
-  readonly exactBlobRecords?: number;
-}
-
-/** Asks the emulator child to compare a sink directory with its ground truth over the ranges the cycle listed. */
-type ToChild = { readonly op: "check"; readonly directory: string; readonly ranges: ReadonlyArray<{ contentType: ContentType; from: string; to: string }> };
-type FromChild =
-  | { readonly op: "ready"; readonly managementUrl: string; readonly authorityUrl: string; readonly caFile: string }
-  | { readonly op: "checked"; readonly lines: number; readonly bytes: number; readonly problem?: string; readonly digest: string };
-
-/**
- * The emulator's side: serves until the parent disconnects, and checks a delivery against the ground truth over IPC.
- * The check reads everything delivered, so it runs here, away from the collector's process and its memory figures.
- */
-async function emulatorChild(spec: EmulatorSpec): Promise<void> {
-  const start = (recordsPerBlob: number, eventsPerHour: EmulatorSpec["eventsPerHour"]) =>
-    startEmulator({
-      seed: 7,
-      now: new Date(spec.now),
-      freezeClock: true,
-      recordRequests: false,
-      tenants: [
-        {
-          ...demoTenant(),
-          subscribed: [...CONTENT_TYPES],
-          historyHours: spec.historyHours,
-          recordsPerBlob,
-          eventsPerHour,
-          requestsPerMinute: spec.requestsPerMinute,
-        },
-      ],
-    });
-  const from = new Date(Date.parse(spec.now) - spec.historyHours * HOUR_MS);
-  let emulator = await start(spec.recordsPerBlob, spec.eventsPerHour);
-  if (spec.exactBlobRecords !== undefined) {
-    // A blob's size is its target x (0.5 + a fraction fixed by seed, tenant and index), so one probe finds the target.
-    const probed = emulator.tenant(DEMO_TENANT).groundTruth({ from }).count;
-    const target = Math.round((spec.recordsPerBlob * spec.exactBlobRecords) / probed);
-    await emulator.close();
-    const scale = target / spec.recordsPerBlob;
-    emulator = await start(target, Object.fromEntries(Object.entries(spec.eventsPerHour).map(([type, rate]) => [type, rate * scale])));
-  }
-  const tenant = emulator.tenant(DEMO_TENANT);
-  process.on("message", (message: ToChild) => {
-    void check(message).then((reply) => process.send?.(reply));
-  });
-  const check = async (message: ToChild): Promise<FromChild> => {
-    const truth = new Set<string>();
-    for (const range of message.ranges) {
-      for (const id of tenant.groundTruth({ from: new Date(range.from), to: new Date(range.to), contentTypes: [range.contentType] }).ids) truth.add(id);
-    }
-    const delivered = await readDeliveredRecords(message.directory);
-    let bytes = 0;
-    for (const file of delivered.files) bytes += (await stat(file)).size;
-    const digest = digestRecordIds(delivered.ids);
-    const expected = digestRecordIds(truth);
-    const duplicates = delivered.lines - delivered.ids.size;
-    const problem =
-      digest === expected && duplicates === 0
-        ? undefined
-        : `${delivered.ids.size} ids delivered (${duplicates} duplicate lines), ${truth.size} in the ground truth, digests ${digest} and ${expected}`;
-    return problem === undefined ? { op: "checked", lines: delivered.lines, bytes, digest } : { op: "checked", lines: delivered.lines, bytes, digest, problem };
-  };
-  process.once("disconnect", () => void emulator.close().then(() => process.exit(0)));
-  const ready: FromChild = { op: "ready", managementUrl: emulator.managementUrl, authorityUrl: emulator.authorityUrl, caFile: emulator.caFile };
-  process.send?.(ready);
-}
-
-interface Measured {
-  readonly report: CycleReport;
-  readonly seconds: number;
-  readonly peakRss: number;
-  readonly peakHeap: number;
-  readonly emulatorPeakRss: number;
-  /** RSS of the collector's process before `Collector.open`: Node and the loaded modules. */
-  readonly baselineRss: number;
-  /** Buffers and other memory outside the V8 heap that JS objects hold (sampled, like the heap). */
-  readonly peakExternal: number;
-  /** CPU time (user + system) over the run, of the collector's process and of the emulator's. */
-  readonly cpuSeconds: number;
-  readonly emulatorCpuSeconds: number;
-  readonly deliveredBytes: number;
-  readonly lines: number;
-  readonly verified: string;
-}
-
-const SCENARIOS = ["raised-budget", "default-budget", "blob"] as const;
+const SCENARIOS = ["backfill", "latency", "blob", "budget"] as const;
 type Scenario = (typeof SCENARIOS)[number];
+const RESULTS = join(import.meta.dirname, "results");
 
-/**
- * Runs each scenario in a fresh process of this script (whose child is the emulator), so that one scenario's peak
- * memory, and the memory of checking its delivery, never shows up in the next one's figures.
- */
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      events: { type: "string", default: "1000000" },
-      "records-per-blob": { type: "string", default: "400" },
-      hours: { type: "string", default: "48" },
-      "raised-budget": { type: "string", default: "100000" },
-      "fetch-concurrency": { type: "string", default: "4" },
-      "blob-mb": { type: "string", default: "100" },
-      skip: { type: "string", default: "" },
-      "heap-limit-mb": { type: "string" },
-      scenario: { type: "string" },
-    },
-  });
-  const positive = (name: keyof typeof values): number => {
-    const value = Number(values[name]);
-    if (!(value > 0 && Number.isFinite(value))) throw new RangeError(`--${name} must be a positive number; got ${String(values[name])}.`);
-    return value;
-  };
-  const settings: Settings = {
-    events: positive("events"),
-    recordsPerBlob: positive("records-per-blob"),
-    hours: positive("hours"),
-    raisedBudget: positive("raised-budget"),
-    fetchConcurrency: positive("fetch-concurrency"),
-    blobMb: positive("blob-mb"),
-  };
-  if (settings.hours > 7 * 24 - 1) throw new RangeError(`--hours must stay inside the API's 7-day listing limit (at most 167); got ${values.hours}.`);
-  const names = [...values.skip.split(",").filter((name) => name !== ""), ...(values.scenario === undefined ? [] : [values.scenario])];
-  const unknown = names.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new RangeError(`Unknown scenario ${unknown.join(", ")}: the scenarios are ${SCENARIOS.join(", ")}.`);
-  if (values.scenario !== undefined) {
-    await runScenario(values.scenario as Scenario, settings);
-    return;
-  }
-  const skip = new Set(values.skip.split(",").filter((name) => name !== ""));
-  const cpus = os.cpus();
-  console.log(
-    `auditfeed collector benchmark: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`,
-  );
-  const limit = values["heap-limit-mb"] === undefined ? "" : `, old space limited to ${values["heap-limit-mb"]} MiB`;
-  console.log(
-    `  collector: one bench process per scenario (file sink, SQLite state, fetchConcurrency ${settings.fetchConcurrency}${limit}); emulator: its child process; MB = 10^6 bytes of NDJSON delivered`,
-  );
-  for (const scenario of SCENARIOS) {
-    if (skip.has(scenario)) continue;
-    const execArgv = values["heap-limit-mb"] === undefined ? [] : [`--max-old-space-size=${values["heap-limit-mb"]}`];
-    const run = fork(import.meta.filename, [...process.argv.slice(2), "--scenario", scenario], { execArgv, stdio: "inherit" });
-    const [code] = (await once(run, "exit")) as [number | null];
-    if (code !== 0) throw new Error(`scenario ${scenario} failed (exit code ${String(code)})`);
-  }
-}
-
-interface Settings {
+interface Run {
+  readonly contestant: Contestant;
   readonly events: number;
-  readonly recordsPerBlob: number;
-  readonly hours: number;
-  readonly raisedBudget: number;
-  readonly fetchConcurrency: number;
-  readonly blobMb: number;
+  readonly bytes: number;
+  readonly wallSeconds: number;
+  readonly cpuSeconds: number;
+  readonly peakRssBytes: number;
+  readonly eventsPerSecond: number;
+  readonly cpuMicrosPerEvent: number;
+  readonly duplicateLines: number;
 }
 
-async function runScenario(scenario: Scenario, settings: Settings): Promise<void> {
-  const { events, recordsPerBlob, hours, raisedBudget, fetchConcurrency, blobMb } = settings;
-  // A little more than asked, so the tenant holds at least --events after the blobs' ±50% sizes average out.
+interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly title: string;
+  /** Records in the ground truth over the requested range. */
+  events: number;
+  readonly runs: Run[];
+  requests?: Omit<RequestCounts, "op">;
+}
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: process.env["AUDITFEED_BENCH_EVENTS"] ?? "300000" },
+    hours: { type: "string", default: "48" },
+    "records-per-blob": { type: "string", default: "400" },
+    pairs: { type: "string", default: "3" },
+    "latency-ms": { type: "string", default: "100" },
+    "latency-events": { type: "string", default: "60000" },
+    "blob-mb": { type: "string", default: "100" },
+    "budget-blobs": { type: "string", default: "4500" },
+    "raised-budget": { type: "string", default: "100000" },
+    "fetch-concurrency": { type: "string", default: "4" },
+    "heap-limit-mb": { type: "string" },
+    "cpu-prof": { type: "boolean", default: false },
+    skip: { type: "string", default: process.env["AUDITFEED_BENCH_SKIP"] ?? "" },
+  },
+});
+const positive = (name: keyof typeof values): number => {
+  const value = Number(values[name]);
+  if (!(value > 0 && Number.isFinite(value))) throw new RangeError(`--${name} must be a positive number; got ${String(values[name])}.`);
+  return value;
+};
+const settings = {
+  events: positive("events"),
+  hours: positive("hours"),
+  recordsPerBlob: positive("records-per-blob"),
+  pairs: positive("pairs"),
+  latencyMs: positive("latency-ms"),
+  latencyEvents: positive("latency-events"),
+  blobMb: positive("blob-mb"),
+  budgetBlobs: positive("budget-blobs"),
+  raisedBudget: positive("raised-budget"),
+  fetchConcurrency: positive("fetch-concurrency"),
+  heapLimitMb: values["heap-limit-mb"] === undefined ? undefined : positive("heap-limit-mb"),
+  cpuProfile: values["cpu-prof"],
+};
+if (settings.hours > 7 * 24 - 1) throw new RangeError(`--hours must stay inside the API's 7-day listing limit (at most 167); got ${values.hours}.`);
+const skip = values.skip.split(",").filter((name) => name !== "");
+const unknown = skip.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
+if (unknown.length > 0) throw new RangeError(`--skip: unknown scenario ${unknown.join(", ")}; the scenarios are ${SCENARIOS.join(", ")}.`);
+
+/** The directory runs write into: it must be a real disk, since fsync on tmpfs costs nothing and flatters auditfeed. */
+function workRoot(): string {
+  const root = process.env["AUDITFEED_BENCH_DIR"] ?? join(import.meta.dirname, ".work");
+  mkdirSync(root, { recursive: true });
+  const type = statfsSync(root).type;
+  // TMPFS_MAGIC and RAMFS_MAGIC (linux/magic.h).
+  if (type === 0x01021994 || type === 0x858458f6) {
+    throw new Error(`${root} is in memory (tmpfs); set AUDITFEED_BENCH_DIR to a directory on a real disk.`);
+  }
+  return root;
+}
+
+class EmulatorChild {
+  readonly #child;
+  private constructor(child: ReturnType<typeof fork>) {
+    this.#child = child;
+  }
+
+  static async start(spec: EmulatorSpec): Promise<{ emulator: EmulatorChild; endpoints: Endpoints }> {
+    const child = fork(join(import.meta.dirname, "harness", "emulator-child.ts"), [JSON.stringify(spec)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const [ready] = (await once(child, "message")) as [FromChild];
+    if (ready.op !== "ready") throw new Error("the emulator child did not start");
+    return { emulator: new EmulatorChild(child), endpoints: ready };
+  }
+
+  async ask<T extends FromChild>(question: ToChild): Promise<T> {
+    this.#child.send(question);
+    const [answer] = (await once(this.#child, "message")) as [T];
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    this.#child.disconnect();
+    await once(this.#child, "exit");
+  }
+}
+
+interface Plan {
+  readonly scenario: Scenario;
+  readonly title: string;
+  readonly spec: EmulatorSpec;
+  readonly contentTypes: readonly ContentType[];
+  readonly requestsPerMinute: number;
+  readonly rounds: ReadonlyArray<readonly Contestant[]>;
+}
+
+function backfillSpec(events: number, recordsPerBlob: number, hours: number, requestsPerMinute: number, slowResponseMs = 0): EmulatorSpec {
+  // A little more than asked, so the tenant holds at least `events` after the blobs' ±50% sizes average out.
   const perTypePerHour = Math.ceil((events * 1.01) / CONTENT_TYPES.length / hours);
-  const backfill = (budget: number): EmulatorSpec => ({
+  return {
     now: wholeSecond(new Date()).toISOString(),
     historyHours: hours,
     recordsPerBlob,
     eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, perTypePerHour])),
-    requestsPerMinute: budget,
-  });
-  if (scenario === "raised-budget") {
-    const run = await measure(backfill(100_000_000), { budget: raisedBudget, fetchConcurrency });
-    printBackfill(
-      `1) backfill, RAISED budget (${raisedBudget.toLocaleString("en-US")} requests/min): the collector's own throughput`,
-      run,
-      recordsPerBlob,
-      hours,
-    );
-  } else if (scenario === "default-budget") {
-    const run = await measure(backfill(DEFAULT_BUDGET), { budget: DEFAULT_BUDGET, fetchConcurrency });
-    printBackfill(
-      `2) backfill, DEFAULT budget (${DEFAULT_BUDGET.toLocaleString("en-US")} requests/min, enforced by the emulator too): what a real tenant allows`,
-      run,
-      recordsPerBlob,
-      hours,
-    );
-    const perBlob = run.lines / blobsOf(run.report);
-    console.log(
-      `   note        the budget allows a burst of ${DEFAULT_BUDGET} requests, then ${DEFAULT_BUDGET}/min: sustained, a backfill is capped at ${DEFAULT_BUDGET} blobs/min = ${Math.round((DEFAULT_BUDGET / 60) * perBlob).toLocaleString("en-US")} events/s at ${Math.round(perBlob)} records per blob`,
-    );
-  } else {
-    const records = Math.round((blobMb * 1e6) / EXCHANGE_RECORD_BYTES);
-    const spec: EmulatorSpec = {
+    requestsPerMinute,
+    slowResponseMs,
+    countRequests: requestsPerMinute !== UNLIMITED,
+  };
+}
+
+function plans(): Plan[] {
+  const alternating = Array.from({ length: settings.pairs }, (_, round) => (round % 2 === 0 ? [...CONTESTANTS] : [...CONTESTANTS].reverse()));
+  const count = (value: number): string => value.toLocaleString("en-US");
+  const all: Plan[] = [
+    {
+      scenario: "backfill",
+      title: `CPU-bound backfill, ~${count(settings.events)} events over ${settings.hours} h (${settings.recordsPerBlob} records per blob ±50%), ${settings.pairs} alternated rounds, medians`,
+      spec: backfillSpec(settings.events, settings.recordsPerBlob, settings.hours, UNLIMITED),
+      contentTypes: CONTENT_TYPES,
+      requestsPerMinute: settings.raisedBudget,
+      rounds: alternating,
+    },
+    {
+      scenario: "latency",
+      title: `${settings.latencyMs} ms per response, ~${count(settings.latencyEvents)} events`,
+      spec: backfillSpec(settings.latencyEvents, settings.recordsPerBlob, settings.hours, UNLIMITED, settings.latencyMs),
+      contentTypes: CONTENT_TYPES,
+      requestsPerMinute: settings.raisedBudget,
+      rounds: [CONTESTANTS],
+    },
+  ];
+  const records = Math.round((settings.blobMb * 1e6) / EXCHANGE_RECORD_BYTES);
+  all.push({
+    scenario: "blob",
+    title: `one blob of ~${settings.blobMb} MB (${count(records)} Exchange records)`,
+    spec: {
       now: wholeSecond(new Date()).toISOString(),
       historyHours: 1,
       recordsPerBlob: records,
       // One blob every 1.5 h over 1 h of history: blob 0 (created in the first 45 min) is the only one.
       eventsPerHour: { "Audit.Exchange": records / 1.5 },
-      requestsPerMinute: 100_000_000,
+      requestsPerMinute: UNLIMITED,
       exactBlobRecords: records,
-    };
-    const run = await measure(spec, { budget: DEFAULT_BUDGET, fetchConcurrency, contentTypes: ["Audit.Exchange"] });
-    console.log(`3) a single blob of ${(run.deliveredBytes / 1e6).toFixed(1)} MB (${run.lines.toLocaleString("en-US")} Exchange records), default budget`);
-    printFigures(run);
-  }
+    },
+    contentTypes: ["Audit.Exchange"],
+    requestsPerMinute: DEFAULT_BUDGET,
+    rounds: [CONTESTANTS],
+  });
+  const budgetRecordsPerBlob = 50;
+  all.push({
+    scenario: "budget",
+    title: `auditfeed at the default budget (${count(DEFAULT_BUDGET)} requests/min, enforced by the emulator), ~${count(settings.budgetBlobs)} blobs of ${budgetRecordsPerBlob} records`,
+    spec: backfillSpec(settings.budgetBlobs * budgetRecordsPerBlob, budgetRecordsPerBlob, settings.hours, DEFAULT_BUDGET),
+    contentTypes: CONTENT_TYPES,
+    requestsPerMinute: DEFAULT_BUDGET,
+    rounds: [["auditfeed"]],
+  });
+  return all.filter((plan) => !skip.includes(plan.scenario));
 }
 
-function printBackfill(title: string, run: Measured, recordsPerBlob: number, hours: number): void {
-  const blobs = blobsOf(run.report);
-  console.log(title);
-  console.log(
-    `   tenant      ${blobs.toLocaleString("en-US")} blobs over ${hours} h, ${recordsPerBlob} records per blob ±50%, ${CONTENT_TYPES.length} content types`,
-  );
-  printFigures(run);
-}
-
-function printFigures(run: Measured): void {
-  const mb = run.deliveredBytes / 1e6;
-  console.log(
-    `   delivered   ${run.lines.toLocaleString("en-US")} events, ${mb.toFixed(1)} MB in ${run.seconds.toFixed(1)} s wall (Collector.open + one cycle)`,
-  );
-  console.log(`   throughput  ${Math.round(run.lines / run.seconds).toLocaleString("en-US")} events/s, ${(mb / run.seconds).toFixed(1)} MB/s`);
-  console.log(
-    `   cpu         collector ${run.cpuSeconds.toFixed(1)} s (${(run.cpuSeconds / run.seconds).toFixed(2)} cores), emulator ${run.emulatorCpuSeconds.toFixed(1)} s (${(run.emulatorCpuSeconds / run.seconds).toFixed(2)} cores)`,
-  );
-  console.log(
-    `   memory      collector peak RSS ${mib(run.peakRss)} MiB (${mib(run.baselineRss)} MiB before open), peak heap ${mib(run.peakHeap)} MiB, peak external ${mib(run.peakExternal)} MiB (emulator process: peak RSS ${mib(run.emulatorPeakRss)} MiB)`,
-  );
-  console.log(`   verified    ${run.verified}`);
-}
-
-async function measure(spec: EmulatorSpec, options: { budget: number; fetchConcurrency: number; contentTypes?: ContentType[] }): Promise<Measured> {
-  const child = fork(import.meta.filename, ["--emulator-child", JSON.stringify(spec)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const directory = await mkdtemp(join(os.tmpdir(), "auditfeed-bench-collector-"));
+async function runPlan(plan: Plan, root: string): Promise<ScenarioResult> {
+  const { emulator, endpoints } = await EmulatorChild.start(plan.spec);
+  const until = new Date(plan.spec.now);
+  const since = new Date(until.getTime() - plan.spec.historyHours * HOUR_MS);
+  const result: ScenarioResult = { scenario: plan.scenario, title: plan.title, events: 0, runs: [] };
   try {
-    const [ready] = (await once(child, "message")) as [FromChild];
-    if (ready.op !== "ready") throw new Error("the emulator child did not start");
-    const config = loadConfig({
-      argv: [],
-      cwd: directory,
-      env: {
-        ...emulatorEnvironment(ready, directory),
-        AUDITFEED_REQUESTS_PER_MINUTE: String(options.budget),
-        AUDITFEED_FETCH_CONCURRENCY: String(options.fetchConcurrency),
-        AUDITFEED_CONTENT_TYPES: (options.contentTypes ?? CONTENT_TYPES).join(","),
-      },
-    });
-    const since = new Date(Date.parse(spec.now) - spec.historyHours * HOUR_MS);
-
-    const baselineRss = process.memoryUsage.rss();
-    resetPeakRss();
-    let peakHeap = 0;
-    let peakExternal = 0;
-    const sampleHeap = (): void => {
-      const heap = v8.getHeapStatistics();
-      peakHeap = Math.max(peakHeap, heap.used_heap_size);
-      peakExternal = Math.max(peakExternal, heap.external_memory);
-    };
-    const sampler = setInterval(sampleHeap, 100);
-    const emulatorCpuBefore = cpuSecondsOf(String(child.pid));
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const collector = await Collector.open(config, silentLogger);
-    let report: CycleReport;
-    try {
-      report = await collector.cycle({ since, onProgress: sampleHeap });
-    } finally {
-      await collector.close();
+    for (const round of plan.rounds) {
+      for (const contestant of round) {
+        const directory = await mkdtemp(join(root, `${plan.scenario}-${contestant}-`));
+        try {
+          const figures = await runContestant({
+            contestant,
+            endpoints,
+            directory,
+            since,
+            until,
+            contentTypes: plan.contentTypes,
+            requestsPerMinute: plan.requestsPerMinute,
+            fetchConcurrency: settings.fetchConcurrency,
+            ...(settings.heapLimitMb === undefined ? {} : { heapLimitMb: settings.heapLimitMb }),
+            ...(settings.cpuProfile ? { cpuProfileDirectory: join(RESULTS, "profiles") } : {}),
+          });
+          const checked = await emulator.ask<Checked>({
+            op: "check",
+            directory: join(directory, "events"),
+            from: since.toISOString(),
+            to: until.toISOString(),
+          });
+          if (checked.problem !== undefined) throw new Error(`${contestant} (${plan.scenario}) does not match the emulator's ground truth: ${checked.problem}`);
+          const duplicateLines = checked.lines - checked.ids;
+          if (contestant === "auditfeed" && duplicateLines > 0) throw new Error(`auditfeed (${plan.scenario}) wrote ${duplicateLines} duplicate lines`);
+          result.events = checked.truth;
+          const run: Run = {
+            contestant,
+            events: checked.ids,
+            bytes: checked.bytes,
+            ...figures,
+            eventsPerSecond: checked.ids / figures.wallSeconds,
+            cpuMicrosPerEvent: (figures.cpuSeconds * 1e6) / checked.ids,
+            duplicateLines,
+          };
+          result.runs.push(run);
+          console.log(
+            `  ${plan.scenario.padEnd(8)} ${contestant.padEnd(9)} ${fmt(run.eventsPerSecond)} events/s, ${run.cpuMicrosPerEvent.toFixed(1)} µs CPU/event, ${run.wallSeconds.toFixed(1)} s, peak RSS ${mib(run.peakRssBytes)} MiB; verified ${fmt(checked.ids)} ids = ground truth`,
+          );
+        } finally {
+          await rm(directory, { recursive: true, force: true });
+        }
+      }
     }
-    const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    const emulatorCpuSeconds = cpuSecondsOf(String(child.pid)) - emulatorCpuBefore;
-    clearInterval(sampler);
-    sampleHeap();
-    const peakRss = peakRssOf("self");
-    const emulatorPeakRss = peakRssOf(String(child.pid));
-
-    const failures = report.contentTypes.filter((entry) => entry.error !== undefined || entry.failed > 0);
-    if (failures.length > 0) throw new Error(`the cycle did not deliver everything: ${JSON.stringify(failures)}`);
-    const ranges = report.contentTypes.flatMap((entry) =>
-      entry.range === undefined ? [] : [{ contentType: entry.contentType, from: entry.range.start.toISOString(), to: entry.range.end.toISOString() }],
-    );
-    const question: ToChild = { op: "check", directory: join(directory, "events"), ranges };
-    child.send(question);
-    const [checked] = (await once(child, "message")) as [FromChild];
-    if (checked.op !== "checked") throw new Error("the emulator child did not answer the check");
-    if (checked.problem !== undefined) throw new Error(`the delivery does not match the emulator's ground truth: ${checked.problem}`);
-    return {
-      report,
-      seconds,
-      peakRss,
-      peakHeap,
-      emulatorPeakRss,
-      baselineRss,
-      peakExternal,
-      cpuSeconds,
-      emulatorCpuSeconds,
-      deliveredBytes: checked.bytes,
-      lines: checked.lines,
-      verified: `${checked.lines.toLocaleString("en-US")} ids delivered = emulator ground truth (count and SHA-256 digest ${checked.digest.slice(0, 12)}…), 0 duplicate lines`,
-    };
+    if (plan.spec.countRequests === true) {
+      const { total, throttled, perMinute } = await emulator.ask<RequestCounts>({ op: "requests" });
+      result.requests = { total, throttled, perMinute };
+    }
   } finally {
-    child.disconnect();
-    await once(child, "exit");
-    await rm(directory, { recursive: true, force: true });
+    await emulator.close();
+  }
+  return result;
+}
+
+function median(numbers: readonly number[]): number {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+}
+
+interface Summary {
+  readonly contestant: Contestant;
+  readonly eventsPerSecond: number;
+  readonly cpuMicrosPerEvent: number;
+  readonly peakRssBytes: number;
+}
+
+function summarise(result: ScenarioResult): Summary[] {
+  return CONTESTANTS.flatMap((contestant) => {
+    const runs = result.runs.filter((run) => run.contestant === contestant);
+    if (runs.length === 0) return [];
+    return [
+      {
+        contestant,
+        eventsPerSecond: median(runs.map((run) => run.eventsPerSecond)),
+        cpuMicrosPerEvent: median(runs.map((run) => run.cpuMicrosPerEvent)),
+        peakRssBytes: Math.max(...runs.map((run) => run.peakRssBytes)),
+      },
+    ];
+  });
+}
+
+function printTable(result: ScenarioResult): void {
+  const rows = summarise(result);
+  const bare = rows.find((row) => row.contestant === "bare");
+  console.log(`\n${result.title}: ${fmt(result.events)} events in the ground truth\n`);
+  console.log("| reader | events/s | CPU µs/event | events/s ÷ bare | CPU/event ÷ bare | peak RSS |");
+  console.log("|---|---:|---:|---:|---:|---:|");
+  for (const row of rows) {
+    const ratio = (value: number | undefined): string => (value === undefined || !Number.isFinite(value) ? "–" : `${value.toFixed(2)}×`);
+    console.log(
+      `| ${row.contestant} | ${fmt(row.eventsPerSecond)} | ${row.cpuMicrosPerEvent.toFixed(1)} | ${ratio(bare && row.eventsPerSecond / bare.eventsPerSecond)} | ${ratio(bare && row.cpuMicrosPerEvent / bare.cpuMicrosPerEvent)} | ${mib(row.peakRssBytes)} MiB |`,
+    );
+  }
+  if (result.requests !== undefined) {
+    const { total, throttled, perMinute } = result.requests;
+    const full = perMinute.slice(1, -1);
+    console.log(
+      `\nrequests ${fmt(total)}, throttled ${fmt(throttled)} (${((100 * throttled) / Math.max(total, 1)).toFixed(2)} %); per wall-clock minute ${perMinute.map(fmt).join(", ")}` +
+        (full.length === 0
+          ? " (no full minute: raise --budget-blobs)"
+          : `; full minutes used ${full.map((count) => `${((100 * count) / DEFAULT_BUDGET).toFixed(0)} %`).join(", ")} of the budget`),
+    );
   }
 }
 
-function blobsOf(report: CycleReport): number {
-  return report.contentTypes.reduce((total, entry) => total + entry.blobs, 0);
+/** The previous results file, to print how auditfeed's CPU per event moved since. */
+function previousResults(): { file: string; scenarios: ScenarioResult[] } | undefined {
+  const names = readdirSync(RESULTS, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".json"))
+    .map((entry) => entry.name)
+    .sort();
+  const last = names.at(-1);
+  if (last === undefined) return undefined;
+  return { file: last, scenarios: (JSON.parse(readFileSync(join(RESULTS, last), "utf8")) as { scenarios: ScenarioResult[] }).scenarios };
 }
 
-/** Linux: writing 5 to clear_refs resets VmHWM, so each scenario's peak is its own and not an earlier one's. */
-function resetPeakRss(): void {
+function commitOf(): string {
   try {
-    writeFileSync("/proc/self/clear_refs", "5");
+    const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: import.meta.dirname, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "collector", "cli", "bench"], { cwd: import.meta.dirname, encoding: "utf8" }).trim();
+    return dirty === "" ? head : `${head}+changes`;
   } catch {
-    // Not Linux, or not allowed: the peak then covers the whole process so far, which the figure still bounds.
+    return "unknown";
   }
 }
 
-function peakRssOf(pid: string): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+async function main(): Promise<void> {
+  const root = workRoot();
+  mkdirSync(RESULTS, { recursive: true });
+  const previous = previousResults();
+  const cpus = os.cpus();
+  const machine = {
+    cores: os.availableParallelism(),
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadBefore: os.loadavg(),
+  };
+  const startedAt = new Date();
+  console.log(
+    `auditfeed benchmark ${startedAt.toISOString()}, commit ${commitOf()}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; load ${machine.loadBefore.map((load) => load.toFixed(2)).join(" ")}; runs in ${root}`,
+  );
+  if ((machine.loadBefore[0] ?? 0) > machine.cores / 2)
+    console.log(`  NOTE: the machine is busy (load ${machine.loadBefore[0]?.toFixed(2)}): the figures are noisy; rerun when it is quieter.`);
+  const results: ScenarioResult[] = [];
+  for (const plan of plans()) results.push(await runPlan(plan, root));
+  for (const result of results) printTable(result);
+  if (previous !== undefined) {
+    const before = new Map(previous.scenarios.map((result) => [result.scenario, summarise(result)]));
+    const moves = results.flatMap((result) => {
+      const was = before.get(result.scenario)?.find((row) => row.contestant === "auditfeed");
+      const now = summarise(result).find((row) => row.contestant === "auditfeed");
+      return was === undefined || now === undefined ? [] : [`${result.scenario} ${was.cpuMicrosPerEvent.toFixed(1)} → ${now.cpuMicrosPerEvent.toFixed(1)}`];
+    });
+    if (moves.length > 0) console.log(`\nauditfeed CPU µs/event since ${previous.file}: ${moves.join(", ")}`);
+  }
+  const file = join(RESULTS, `${startedAt.toISOString().replaceAll(":", "-")}.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ startedAt, commit: commitOf(), machine: { ...machine, loadAfter: os.loadavg() }, settings, scenarios: results }, null, 2)}\n`,
+  );
+  console.log(`\nresults: ${file}`);
 }
 
-/** utime + stime from /proc/<pid>/stat, in seconds (clock ticks are 100 per second on Linux). */
-function cpuSecondsOf(pid: string): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+function fmt(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
 }
 
 function mib(bytes: number): string {
@@ -382,5 +395,4 @@ function wholeSecond(date: Date): Date {
   return new Date(Math.floor(date.getTime() / 1000) * 1000);
 }
 
-if (process.argv[2] === "--emulator-child") await emulatorChild(JSON.parse(process.argv[3] ?? "{}") as EmulatorSpec);
-else await main();
+await main();
