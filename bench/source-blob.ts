@@ -84,7 +84,7 @@ for await (const batch of client.fetchContent({
   contentExpiration: "2026-11-30T05:00:00.000Z",
 })) {
   records += batch.length;
-  for (const item of batch) bytes += item.json.length + 1;
+  for (const item of batch) bytes += item.bytes.length + 1;
   sample();
 }
 const seconds = (performance.now() - started) / 1000;

@@ -89,7 +89,7 @@ function needsSomeoneToAct(error: unknown): boolean {
 async function* sized(batches: AsyncIterable<readonly FetchedRecord[]>): AsyncGenerator<SizedBatch> {
   for await (const records of batches) {
     let bytes = 0;
-    for (const record of records) bytes += record.json.length + record.id.length;
+    for (const record of records) bytes += record.bytes.length + record.id.length;
     yield { records, bytes };
   }
 }

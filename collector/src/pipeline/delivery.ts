@@ -1,4 +1,5 @@
 import type { Logger } from "../log/logger.ts";
+import { FetchedOutboundRecord } from "../sinks/record-bytes.ts";
 import type { OutboundRecord, Sink, SinkCheckpoint } from "../sinks/sink.ts";
 import { isAuditfeedError } from "../errors.ts";
 import { isSinkError } from "../sinks/sink-error.ts";
@@ -115,16 +116,11 @@ export class Delivery {
         const fresh = await this.#fresh(batch);
         duplicates += batch.length - fresh.length;
         if (fresh.length === 0) continue;
-        const outbound: OutboundRecord[] = fresh.map((record) => ({
-          id: record.id,
-          contentType: descriptor.contentType,
-          json: record.json,
-          creationTime: record.creationTime,
-        }));
+        const outbound: OutboundRecord[] = fresh.map((record) => new FetchedOutboundRecord(record, descriptor.contentType));
         for (const record of fresh) {
           this.#ids.add(record.id);
           delivered.push({ id: record.id, creationTime: record.creationTime });
-          bytes += Buffer.byteLength(record.json);
+          bytes += record.bytes.length;
         }
         await this.#sink.write(outbound);
         written += fresh.length;

@@ -1,6 +1,10 @@
 import type { ContentType } from "../source/content.ts";
 
-/** A record on its way out: its dedupe key, where it came from, and its JSON on one line (no trailing newline). */
+/**
+ * A record on its way out: its dedupe key, where it came from, and its JSON on one line (no trailing newline).
+ * A sink that writes bytes takes them with `recordBytes(record)` (sinks/record-bytes.ts): for a fetched record they
+ * are the bytes the API sent, and `json` is then decoded only when read.
+ */
 export interface OutboundRecord {
   readonly id: string;
   readonly contentType: ContentType;

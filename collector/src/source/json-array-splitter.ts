@@ -1,31 +1,108 @@
 /**
- * Splits a JSON array arriving in arbitrary byte chunks into the raw text of each top-level element, so a blob is
- * never held whole: memory is one element plus one chunk. It only tracks what it must to find element boundaries
- * (strings, escapes, nesting depth); each element's own syntax is left to `JSON.parse` by the caller.
- * Works on bytes, not text: every byte it inspects is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte
- * character, so a chunk boundary inside a character is harmless.
+ * Reads a JSON array of objects (a content blob) arriving in arbitrary byte chunks, and returns each element as the
+ * bytes the API sent, validated as JSON, with the two fields the collector needs read on the way: the top-level `Id`
+ * and `CreationTime`. A blob is never held whole (memory is one element plus one chunk), no element is decoded to a
+ * string or parsed into objects, and a sink can write the bytes as they came.
+ *
+ * One pass over the bytes does all of it, a byte at a time: a loop over a typed array is cheaper here than
+ * `Buffer.indexOf` per quote (a native call per string) and than `JSON.parse` of each element (which builds every
+ * object only for it to be thrown away). Validation is JSON's grammar (RFC 8259) exactly, so whatever it accepts
+ * `JSON.parse` accepts too and a SIEM never gets a line it cannot parse; UTF-8 validity is checked per element.
+ * Every byte the grammar looks at is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte character, so a
+ * chunk boundary inside a character is harmless.
  */
 import { isUtf8 } from "node:buffer";
 
+/** One element of the array. */
+export interface ArrayElement {
+  /**
+   * The element's JSON on one line: the bytes as received, from its `{` to its `}`; an element that spans lines
+   * (pretty-printed) is re-serialised compactly instead, since NDJSON needs one record per line.
+   */
+  readonly bytes: Buffer;
+  /** The top-level `Id`, when it is a string. */
+  readonly id: string | undefined;
+  /** The top-level `CreationTime`, when it is a string. */
+  readonly creationTime: string | undefined;
+}
+
+// Where the reader stands. Numbers rather than strings: the state is compared for every byte.
+const BEFORE_ARRAY = 0;
+const FIRST_ELEMENT = 1; // after [: an element or ]
+const NEXT_ELEMENT = 2; // after a comma between elements
+const AFTER_ELEMENT = 3; // a comma or ]
+const DONE = 4;
+const KEY_OR_CLOSE = 5; // after {
+const KEY = 6; // after a comma in an object
+const COLON = 7;
+const VALUE = 8;
+const VALUE_OR_CLOSE = 9; // after [
+const AFTER_VALUE = 10;
+const STRING = 11;
+const ESCAPE = 12;
+const UNICODE_ESCAPE = 13;
+const NUMBER_SIGN = 14; // after -: a digit
+const NUMBER_ZERO = 15; // a leading 0: . e E or the end
+const NUMBER_INTEGER = 16;
+const NUMBER_POINT = 17; // after .: a digit
+const NUMBER_FRACTION = 18;
+const NUMBER_EXPONENT = 19; // after e: a sign or a digit
+const NUMBER_EXPONENT_SIGN = 20; // a digit
+const NUMBER_EXPONENT_DIGITS = 21;
+const LITERAL = 22;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
+const COLON_BYTE = 0x3a;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const POINT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
-type Position = "before-array" | "expect-first" | "expect-element" | "in-element" | "after-element" | "done";
+/** What a string being read is: a key of the top-level object (maybe a wanted one), another key, or a value. */
+const ROLE_VALUE = 0;
+const ROLE_KEY = 1;
+const ROLE_TOP_KEY = 2;
+/** Which wanted field the next top-level value belongs to. */
+const FIELD_NONE = 0;
+const FIELD_ID = 1;
+const FIELD_CREATION_TIME = 2;
+
+const ID_KEY = Buffer.from("Id");
+const CREATION_TIME_KEY = Buffer.from("CreationTime");
+const LITERALS = [Buffer.from("true"), Buffer.from("false"), Buffer.from("null")];
+const MAX_DEPTH = 512;
 
 export class JsonArraySplitter {
   readonly #maxElementBytes: number;
-  #position: Position = "before-array";
+  #state = BEFORE_ARRAY;
+  /** Stream offset of the current chunk's first byte. */
   #offset = 0;
-  #depth = 0;
-  #inString = false;
-  #escaped = false;
-  /** A number, true, false or null: it ends at the first delimiter rather than at a closing character. */
-  #scalar = false;
+  /** Open containers of the current element, innermost last: true for an object. */
+  readonly #objects: boolean[] = [];
+  #role = ROLE_VALUE;
+  /** Stream offset where the string being read starts (just past its quote), and whether it holds an escape. */
+  #stringStart = 0;
+  #stringEscaped = false;
+  #hexLeft = 0;
+  #literal: Buffer = LITERALS[0] as Buffer;
+  #literalAt = 0;
+  /** The wanted field whose value comes next, and the values found so far, as stream offsets [start, end). */
+  #field = FIELD_NONE;
+  #fields: Array<{ start: number; end: number; escaped: boolean } | undefined> = [undefined, undefined, undefined];
+  /** A top-level key was cut by a chunk boundary, or a wanted one escaped: the fields are read with JSON.parse. */
+  #slowFields = false;
+  #lineBreak = false;
+  /** Stream offset of the element's `{`, and its bytes from earlier chunks. */
+  #elementStart = 0;
   #parts: Buffer[] = [];
   #partBytes = 0;
 
@@ -34,135 +111,258 @@ export class JsonArraySplitter {
     this.#maxElementBytes = options.maxElementBytes ?? 64 * 1_048_576;
   }
 
-  /** Feeds the next chunk; returns the elements it completed, in order. Throws SyntaxError when the input is no array. */
-  push(chunk: Uint8Array): string[] {
-    const elements: string[] = [];
+  /** Feeds the next chunk; returns the elements it completed, in order. Throws SyntaxError when the input is not such an array. */
+  push(chunk: Uint8Array): ArrayElement[] {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    let start = this.#position === "in-element" ? 0 : -1;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i] ?? 0;
-      switch (this.#position) {
-        case "before-array":
-          if (byte === OPEN_BRACKET) this.#position = "expect-first";
-          else if (!isSpace(byte) && !(this.#offset + i < 3 && isByteOrderMark(byte))) this.#fail(byte, i, "the opening [ of an array");
+    const elements: ArrayElement[] = [];
+    const length = bytes.length;
+    const base = this.#offset;
+    let state = this.#state;
+    let start = state >= KEY_OR_CLOSE ? 0 : -1;
+    let i = 0;
+    while (i < length) {
+      if (state === STRING) {
+        // Most of a record is string content: step over it in a tight loop.
+        let byte = bytes[i] as number;
+        while (byte !== QUOTE && byte !== BACKSLASH && byte >= 0x20) {
+          if (++i === length) break;
+          byte = bytes[i] as number;
+        }
+        if (i === length) break;
+        if (byte === BACKSLASH) {
+          this.#stringEscaped = true;
+          state = ESCAPE;
+        } else if (byte === QUOTE) {
+          state = this.#endString(base + i, bytes);
+        } else {
+          this.#fail(byte, i, "a string character (control characters must be escaped)");
+        }
+        i++;
+        continue;
+      }
+      const byte = bytes[i] as number;
+      switch (state) {
+        case BEFORE_ARRAY:
+          if (byte === OPEN_BRACKET) state = FIRST_ELEMENT;
+          else if (!isSpace(byte) && !(base + i < 3 && isByteOrderMark(byte))) this.#fail(byte, i, "the opening [ of an array");
           break;
-        case "expect-first":
-        case "expect-element":
+        case FIRST_ELEMENT:
+        case NEXT_ELEMENT:
           if (isSpace(byte)) break;
-          if (byte === CLOSE_BRACKET && this.#position === "expect-first") {
-            this.#position = "done";
-            break;
-          }
-          if (byte === COMMA || byte === CLOSE_BRACKET || byte === CLOSE_BRACE) this.#fail(byte, i, "an array element");
-          start = i;
-          this.#begin(byte);
-          break;
-        case "in-element":
-          if (this.#scalar) {
-            if (byte === COMMA || byte === CLOSE_BRACKET || isSpace(byte)) {
-              elements.push(this.#finish(chunk, start, i));
-              i--; // the delimiter is read again as "after-element"
-            }
+          if (byte === OPEN_BRACE) {
+            start = i;
+            this.#begin(base + i);
+            state = KEY_OR_CLOSE;
+          } else if (byte === CLOSE_BRACKET && state === FIRST_ELEMENT) {
+            state = DONE;
+          } else if (byte === COMMA || byte === CLOSE_BRACKET || byte === CLOSE_BRACE) {
+            this.#fail(byte, i, "an array element");
           } else {
-            const end = this.#scan(bytes, i);
-            if (end === -1) i = bytes.length;
-            else {
-              elements.push(this.#finish(chunk, start, end));
-              i = end - 1;
-            }
+            throw new SyntaxError(
+              `An audit record must be a JSON object, but the array holds an element starting with ${quoteByte(byte)} at byte ${base + i}.`,
+            );
           }
           break;
-        case "after-element":
-          if (byte === COMMA) this.#position = "expect-element";
-          else if (byte === CLOSE_BRACKET) this.#position = "done";
+        case AFTER_ELEMENT:
+          if (byte === COMMA) state = NEXT_ELEMENT;
+          else if (byte === CLOSE_BRACKET) state = DONE;
           else if (!isSpace(byte)) this.#fail(byte, i, "a comma or the closing ]");
           break;
-        case "done":
+        case DONE:
           if (!isSpace(byte)) this.#fail(byte, i, "nothing after the closing ]");
           break;
+        case KEY_OR_CLOSE:
+        case KEY:
+          if (byte === QUOTE) {
+            this.#startString(base + i + 1, this.#objects.length === 1 ? ROLE_TOP_KEY : ROLE_KEY);
+            state = STRING;
+          } else if (byte === CLOSE_BRACE && state === KEY_OR_CLOSE) {
+            state = this.#close(bytes, start, i, elements);
+          } else if (!this.#space(byte)) {
+            this.#fail(byte, i, state === KEY ? "a key (a string)" : "a key (a string) or }");
+          }
+          break;
+        case COLON:
+          if (byte === COLON_BYTE) state = VALUE;
+          else if (!this.#space(byte)) this.#fail(byte, i, "a colon after the key");
+          break;
+        case VALUE:
+        case VALUE_OR_CLOSE:
+          if (this.#space(byte)) break;
+          if (byte === CLOSE_BRACKET && state === VALUE_OR_CLOSE) {
+            state = this.#close(bytes, start, i, elements);
+            break;
+          }
+          state = this.#value(byte, base + i, i);
+          break;
+        case AFTER_VALUE:
+          if (byte === COMMA) {
+            state = this.#objects[this.#objects.length - 1] === true ? KEY : VALUE;
+          } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+            if ((byte === CLOSE_BRACE) !== this.#objects[this.#objects.length - 1]) this.#fail(byte, i, "a comma or the container's own closing bracket");
+            state = this.#close(bytes, start, i, elements);
+          } else if (!this.#space(byte)) {
+            this.#fail(byte, i, "a comma or a closing bracket");
+          }
+          break;
+        case ESCAPE:
+          if (byte === 0x75 /* u */) {
+            this.#hexLeft = 4;
+            state = UNICODE_ESCAPE;
+          } else if (isEscapable(byte)) state = STRING;
+          else this.#fail(byte, i, 'an escape (one of " \\ / b f n r t u)');
+          break;
+        case UNICODE_ESCAPE:
+          if (!isHexDigit(byte)) this.#fail(byte, i, "a hexadecimal digit of a \\u escape");
+          if (--this.#hexLeft === 0) state = STRING;
+          break;
+        case LITERAL: {
+          if (byte !== this.#literal[this.#literalAt]) this.#fail(byte, i, `the literal ${this.#literal.toString()}`);
+          if (++this.#literalAt === this.#literal.length) state = AFTER_VALUE;
+          break;
+        }
+        default: {
+          // A number: its grammar, then its end at the first byte that is not part of it (read again as AFTER_VALUE).
+          const next = numberStep(state, byte);
+          if (next === -1) this.#fail(byte, i, "a digit");
+          if (next === AFTER_VALUE) {
+            state = AFTER_VALUE;
+            continue;
+          }
+          state = next;
+        }
       }
+      i++;
     }
-    if (this.#position === "in-element") this.#keep(Buffer.from(chunk.subarray(start)));
-    this.#offset += chunk.length;
+    if (state >= KEY_OR_CLOSE) this.#keep(bytes.subarray(start));
+    this.#state = state;
+    this.#offset += length;
     return elements;
   }
 
   /** Declares the input complete; throws SyntaxError when the array was not closed (a truncated body). */
   end(): void {
-    if (this.#position !== "done") {
+    if (this.#state !== DONE) {
       throw new SyntaxError(`The JSON array ended after ${this.#offset} bytes without its closing ]: the body was truncated.`);
     }
   }
 
-  #begin(byte: number): void {
-    this.#position = "in-element";
-    this.#depth = 0;
-    this.#inString = false;
-    this.#escaped = false;
-    this.#scalar = false;
-    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.#depth = 1;
-    else if (byte === QUOTE) this.#inString = true;
-    else this.#scalar = true;
+  #begin(at: number): void {
+    this.#elementStart = at;
+    this.#objects.length = 0;
+    this.#objects.push(true);
+    this.#fields[FIELD_ID] = undefined;
+    this.#fields[FIELD_CREATION_TIME] = undefined;
+    this.#field = FIELD_NONE;
+    this.#slowFields = false;
+    this.#lineBreak = false;
   }
 
-  /**
-   * Reads a string or container element from `from`: the index just past its end, or -1 when the chunk ends first
-   * (where it stands is kept for the next chunk). String content, most of a record, is jumped over with indexOf
-   * rather than stepped through byte by byte.
-   */
-  #scan(bytes: Buffer, from: number): number {
-    let depth = this.#depth;
-    let inString = this.#inString;
-    let escaped = this.#escaped;
-    let end = -1;
-    let i = from;
-    while (i < bytes.length) {
-      if (inString) {
-        if (escaped) {
-          escaped = false;
-          i++;
-          continue;
-        }
-        const close = closingQuote(bytes, i);
-        if (close === -1) {
-          escaped = trailingBackslashes(bytes, i, bytes.length) % 2 === 1;
-          break;
-        }
-        inString = false;
-        i = close + 1;
-        if (depth === 0) {
-          end = i;
-          break;
-        }
-        continue;
-      }
-      const byte = bytes[i];
-      if (byte === QUOTE) inString = true;
-      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) depth++;
-      else if ((byte === CLOSE_BRACE || byte === CLOSE_BRACKET) && --depth === 0) {
-        end = i + 1;
-        break;
-      }
-      i++;
+  /** Whitespace inside an element; a line break there means the element must be put on one line. */
+  #space(byte: number): boolean {
+    if (byte === 0x20 || byte === 0x09) return true;
+    if (byte === LINE_FEED || byte === CARRIAGE_RETURN) {
+      this.#lineBreak = true;
+      return true;
     }
-    this.#depth = depth;
-    this.#inString = inString;
-    this.#escaped = escaped;
-    return end;
+    return false;
   }
 
-  #finish(chunk: Uint8Array, start: number, end: number): string {
+  /** The first byte of a value at stream offset `at` (`index` in the chunk): the state it leads to. */
+  #value(byte: number, at: number, index: number): number {
+    const field = this.#field;
+    this.#field = FIELD_NONE;
+    if (byte === QUOTE) {
+      this.#startString(at + 1, ROLE_VALUE);
+      this.#field = field;
+      return STRING;
+    }
+    // A wanted field that is not a string is not used (as if it were absent).
+    if (field !== FIELD_NONE) this.#fields[field] = undefined;
+    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (this.#objects.length === MAX_DEPTH) throw new SyntaxError(`A JSON array element nests deeper than ${MAX_DEPTH} levels at byte ${at}.`);
+      this.#objects.push(byte === OPEN_BRACE);
+      return byte === OPEN_BRACE ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+    }
+    if (byte === MINUS) return NUMBER_SIGN;
+    if (byte === ZERO) return NUMBER_ZERO;
+    if (byte > ZERO && byte <= NINE) return NUMBER_INTEGER;
+    const literal = LITERALS.find((candidate) => candidate[0] === byte);
+    if (literal === undefined) this.#fail(byte, index, "a value");
+    this.#literal = literal;
+    this.#literalAt = 1;
+    return LITERAL;
+  }
+
+  #startString(at: number, role: number): void {
+    this.#stringStart = at;
+    this.#stringEscaped = false;
+    this.#role = role;
+  }
+
+  /** The closing quote at stream offset `at`: where the reader goes next, noting a wanted key or value. */
+  #endString(at: number, bytes: Buffer): number {
+    const role = this.#role;
+    if (role === ROLE_VALUE) {
+      const field = this.#field;
+      if (field !== FIELD_NONE) {
+        this.#fields[field] = { start: this.#stringStart, end: at, escaped: this.#stringEscaped };
+        this.#field = FIELD_NONE;
+      }
+      return AFTER_VALUE;
+    }
+    if (role === ROLE_TOP_KEY) {
+      const keyLength = at - this.#stringStart;
+      const from = this.#stringStart - this.#offset;
+      if (this.#stringEscaped || (from < 0 && (keyLength === ID_KEY.length || keyLength === CREATION_TIME_KEY.length))) {
+        // An escaped key may spell a wanted one; a key cut by the chunk boundary is not at hand: rare enough to leave
+        // both to JSON.parse of the element.
+        this.#slowFields = true;
+      } else if (keyLength === ID_KEY.length || keyLength === CREATION_TIME_KEY.length) {
+        if (bytes.compare(ID_KEY, 0, ID_KEY.length, from, from + keyLength) === 0) {
+          this.#field = FIELD_ID;
+        } else if (bytes.compare(CREATION_TIME_KEY, 0, CREATION_TIME_KEY.length, from, from + keyLength) === 0) {
+          this.#field = FIELD_CREATION_TIME;
+        }
+      }
+    }
+    return COLON;
+  }
+
+  /** A closing bracket at `index`: the state after it, and the element when it closes the element. */
+  #close(bytes: Buffer, start: number, index: number, elements: ArrayElement[]): number {
+    this.#objects.pop();
+    if (this.#objects.length > 0) return AFTER_VALUE;
+    elements.push(this.#finish(bytes, start, index + 1));
+    return AFTER_ELEMENT;
+  }
+
+  #finish(chunk: Buffer, start: number, end: number): ArrayElement {
     const tail = chunk.subarray(start, end);
-    const bytes = this.#parts.length === 0 ? Buffer.from(tail.buffer, tail.byteOffset, tail.length) : Buffer.concat([...this.#parts, tail]);
+    // A copy, not a view of the chunk: the element may outlive the chunk, whose memory is not ours to keep whole.
+    const bytes = this.#parts.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.#parts, tail]);
+    this.#parts = [];
+    this.#partBytes = 0;
     // Decoding would silently turn invalid bytes into U+FFFD: the SIEM would get a record Microsoft never sent.
     if (!isUtf8(bytes)) {
       throw new SyntaxError(`A JSON array element (ending at byte ${this.#offset + end}) is not valid UTF-8, which JSON requires.`);
     }
-    const text = bytes.toString("utf8");
-    this.#parts = [];
-    this.#partBytes = 0;
-    this.#position = "after-element";
-    return text;
+    if (this.#slowFields || this.#lineBreak) {
+      // Rare: the fields are not at hand (see #endString), or the bytes are replaced. JSON.parse reads it all.
+      const parsed = JSON.parse(bytes.toString("utf8")) as { Id?: unknown; CreationTime?: unknown };
+      const line = this.#lineBreak ? Buffer.from(JSON.stringify(parsed)) : bytes;
+      return { bytes: line, id: stringOrUndefined(parsed.Id), creationTime: stringOrUndefined(parsed.CreationTime) };
+    }
+    return { bytes, id: this.#fieldValue(bytes, FIELD_ID), creationTime: this.#fieldValue(bytes, FIELD_CREATION_TIME) };
+  }
+
+  #fieldValue(element: Buffer, field: number): string | undefined {
+    const found = this.#fields[field];
+    if (found === undefined) return undefined;
+    const start = found.start - this.#elementStart;
+    const end = found.end - this.#elementStart;
+    // With its quotes, the value is a JSON string: JSON.parse reads its escapes.
+    return found.escaped ? (JSON.parse(element.toString("utf8", start - 1, end + 1)) as string) : element.toString("utf8", start, end);
   }
 
   #keep(part: Buffer): void {
@@ -172,31 +372,48 @@ export class JsonArraySplitter {
         `A JSON array element exceeds ${this.#maxElementBytes} bytes (at byte ${this.#offset}): the blob is malformed or an element is unterminated.`,
       );
     }
-    this.#parts.push(part);
+    this.#parts.push(Buffer.from(part));
   }
 
   #fail(byte: number, index: number, expected: string): never {
-    throw new SyntaxError(`Expected ${expected} in the JSON array but found ${JSON.stringify(String.fromCharCode(byte))} at byte ${this.#offset + index}.`);
+    throw new SyntaxError(`Expected ${expected} in the JSON array but found ${quoteByte(byte)} at byte ${this.#offset + index}.`);
   }
 }
 
-/**
- * The index of the quote that closes the string being read from `from` (where no escape is pending), or -1 when the
- * chunk ends first. A quote is escaped exactly when an odd run of backslashes precedes it: inside a string every
- * backslash starts an escape, and no escape continues with another backslash.
- */
-function closingQuote(bytes: Buffer, from: number): number {
-  for (let quote = bytes.indexOf(QUOTE, from); quote !== -1; quote = bytes.indexOf(QUOTE, quote + 1)) {
-    if (trailingBackslashes(bytes, from, quote) % 2 === 0) return quote;
+/** The state after `byte` in a number, AFTER_VALUE when the number ended before it, or -1 when the number is invalid. */
+function numberStep(state: number, byte: number): number {
+  const digit = byte >= ZERO && byte <= NINE;
+  switch (state) {
+    case NUMBER_SIGN:
+      return byte === ZERO ? NUMBER_ZERO : digit ? NUMBER_INTEGER : -1;
+    case NUMBER_ZERO:
+      return byte === POINT ? NUMBER_POINT : byte === 0x65 || byte === 0x45 ? NUMBER_EXPONENT : digit ? -1 : AFTER_VALUE;
+    case NUMBER_INTEGER:
+      return digit ? NUMBER_INTEGER : byte === POINT ? NUMBER_POINT : byte === 0x65 || byte === 0x45 ? NUMBER_EXPONENT : AFTER_VALUE;
+    case NUMBER_POINT:
+      return digit ? NUMBER_FRACTION : -1;
+    case NUMBER_FRACTION:
+      return digit ? NUMBER_FRACTION : byte === 0x65 || byte === 0x45 ? NUMBER_EXPONENT : AFTER_VALUE;
+    case NUMBER_EXPONENT:
+      return byte === PLUS || byte === MINUS ? NUMBER_EXPONENT_SIGN : digit ? NUMBER_EXPONENT_DIGITS : -1;
+    case NUMBER_EXPONENT_SIGN:
+      return digit ? NUMBER_EXPONENT_DIGITS : -1;
+    default:
+      return digit ? NUMBER_EXPONENT_DIGITS : AFTER_VALUE;
   }
-  return -1;
 }
 
-/** How many backslashes end `bytes[from, to)`. */
-function trailingBackslashes(bytes: Uint8Array, from: number, to: number): number {
-  let at = to;
-  while (at > from && bytes[at - 1] === BACKSLASH) at--;
-  return to - at;
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function isEscapable(byte: number): boolean {
+  // " \ / b f n r t
+  return byte === QUOTE || byte === BACKSLASH || byte === 0x2f || byte === 0x62 || byte === 0x66 || byte === 0x6e || byte === 0x72 || byte === 0x74;
+}
+
+function isHexDigit(byte: number): boolean {
+  return (byte >= ZERO && byte <= NINE) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
 }
 
 /** A UTF-8 byte order mark (EF BB BF) may precede the array. */
@@ -206,4 +423,8 @@ function isByteOrderMark(byte: number): boolean {
 
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+function quoteByte(byte: number): string {
+  return byte < 0x20 || byte > 0x7e ? `byte 0x${byte.toString(16).padStart(2, "0")}` : JSON.stringify(String.fromCharCode(byte));
 }

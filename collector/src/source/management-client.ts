@@ -25,7 +25,7 @@ export interface ManagementClientSettings {
   recordsPerBatch?: number;
 }
 
-const BATCH_MAX_CHARS = 4 * 1_048_576;
+const BATCH_MAX_BYTES = 4 * 1_048_576;
 
 /** The Management API base URL of the configuration: the override, else the cloud's host. */
 export function managementBaseUrl(config: CollectorConfig): string {
@@ -110,19 +110,19 @@ export class ManagementClient {
     const response = await this.#transport.open({ method: "GET", url, context, signal });
     const splitter = new JsonArraySplitter();
     let batch: FetchedRecord[] = [];
-    let batchChars = 0;
+    let batchBytes = 0;
     let delivered = 0;
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        for (const raw of splitter.push(chunk)) {
-          const record = toFetchedRecord(raw);
+        for (const element of splitter.push(chunk)) {
+          const record = toFetchedRecord(element);
           batch.push(record);
-          batchChars += record.json.length;
-          if (batch.length >= this.#recordsPerBatch || batchChars >= BATCH_MAX_CHARS) {
+          batchBytes += record.bytes.length;
+          if (batch.length >= this.#recordsPerBatch || batchBytes >= BATCH_MAX_BYTES) {
             delivered += batch.length;
             yield batch;
             batch = [];
-            batchChars = 0;
+            batchBytes = 0;
           }
         }
       }

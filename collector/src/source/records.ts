@@ -1,46 +1,49 @@
 import { createHash } from "node:crypto";
 
 import type { RecordRef } from "../state/store.ts";
+import type { ArrayElement } from "./json-array-splitter.ts";
 
 /** One audit record as fetched: its dedupe key, its `CreationTime` (where the state looks for its duplicates) and its JSON on one line. */
 export interface FetchedRecord extends RecordRef {
   /**
    * The record's `Id`. A record without a usable `Id` (never seen, but the schema cannot promise it) gets
-   * `"sha256:" + hex(SHA-256 of json)`, so identical copies still dedupe and distinct records never collide.
+   * `"sha256:" + hex(SHA-256 of its line)`, so identical copies still dedupe and distinct records never collide.
    */
   readonly id: string;
-  /** The record on one line, without a trailing newline. */
-  readonly json: string;
+  /** The record's JSON on one line, UTF-8, without a trailing newline: the bytes the API sent (see ArrayElement). */
+  readonly bytes: Buffer;
 }
 
-/**
- * Turns the raw text of one array element into a FetchedRecord. The raw text is kept byte for byte when it already
- * fits on one line (the SIEM gets exactly what Microsoft sent); otherwise it is re-serialised compactly.
- * Throws SyntaxError when the element is not a JSON object.
- */
-export function toFetchedRecord(raw: string): FetchedRecord {
-  const parsed: unknown = JSON.parse(raw);
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new SyntaxError(`An audit record must be a JSON object, but the blob holds ${Array.isArray(parsed) ? "an array" : JSON.stringify(parsed)}.`);
-  }
-  const trimmed = raw.trim();
-  const json = /[\r\n]/.test(trimmed) ? JSON.stringify(parsed) : trimmed;
-  const { Id: id, CreationTime: creationTime } = parsed as { Id?: unknown; CreationTime?: unknown };
+/** Turns one element of a content blob (already validated by the splitter) into a FetchedRecord. */
+export function toFetchedRecord(element: ArrayElement): FetchedRecord {
+  const { bytes, id, creationTime } = element;
   return {
-    id: typeof id === "string" && id !== "" ? id : `sha256:${createHash("sha256").update(json).digest("hex")}`,
-    json,
-    creationTime: utcInstant(creationTime),
+    id: id !== undefined && id !== "" ? id : `sha256:${createHash("sha256").update(bytes).digest("hex")}`,
+    bytes,
+    creationTime: creationTime === undefined ? null : utcInstant(creationTime),
   };
 }
 
+const API_FORM = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
 const ZONED = /(Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
- * `CreationTime` as an ISO 8601 UTC instant, or null when absent or unreadable: "2026-11-30T21:03:19" (the API's form,
- * UTC without a zone) → "2026-11-30T21:03:19.000Z". Sinks use it as the event time; its hour prefix is unchanged.
+ * `CreationTime` as an ISO 8601 UTC instant, or null when unreadable: "2026-11-30T21:03:19" (the API's form, UTC
+ * without a zone) → "2026-11-30T21:03:19.000Z". Sinks use it as the event time; its hour prefix is unchanged.
+ * The API's form, when it names a real instant, only gains ".000Z"; anything else goes through `Date`.
  */
-function utcInstant(value: unknown): string | null {
-  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return null;
+function utcInstant(value: string): string | null {
+  const parts = API_FORM.exec(value);
+  if (parts !== null && isRealInstant(parts)) return `${value}.000Z`;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return null;
   const ms = Date.parse(ZONED.test(value) ? value : `${value}Z`);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** True when the fields name an instant as written (Date would roll 2026-02-30 over to March, or 24:00 to the next day). */
+function isRealInstant(parts: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number) as [number, number, number, number, number, number];
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return month >= 1 && month <= 12 && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59;
 }

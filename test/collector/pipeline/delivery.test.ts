@@ -23,7 +23,8 @@ function blob(contentId: string): ContentDescriptor {
   };
 }
 
-const records = (...ids: string[]): FetchedRecord[] => ids.map((id) => ({ id, creationTime: "2026-11-20T10:00:00", json: JSON.stringify({ Id: id }) }));
+const records = (...ids: string[]): FetchedRecord[] =>
+  ids.map((id) => ({ id, creationTime: "2026-11-20T10:00:00", bytes: Buffer.from(JSON.stringify({ Id: id })) }));
 
 /** A blob as the listing shows it, for a ledger lookup. */
 const listed = (contentId: string): BlobRef => ({ contentId, contentExpiration: blob(contentId).contentExpiration });

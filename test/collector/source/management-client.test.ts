@@ -338,10 +338,10 @@ describe("ManagementClient – fetching content", () => {
     expect(batches.map((batch) => batch.length)).toEqual([10, 10, 6]);
     const fetched = batches.flat();
     expect(fetched.slice(0, 25).map((item) => item.id)).toEqual(records.map((item) => item["Id"]));
-    expect(fetched[0]?.json).toBe(JSON.stringify(records[0]));
-    expect(fetched[1]?.json).toBe(JSON.stringify(records[1]));
+    expect(fetched[0]?.bytes.toString()).toBe(JSON.stringify(records[0]));
+    expect(fetched[1]?.bytes.toString()).toBe(JSON.stringify(records[1]));
     expect(fetched[25]?.id).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(fetched.every((item) => !item.json.includes("\n"))).toBe(true);
+    expect(fetched.every((item) => !item.bytes.includes("\n"))).toBe(true);
     const url = new URL(api.requests[0]?.url ?? "", api.origin);
     expect(url.searchParams.get("PublisherIdentifier")).toBe(PUBLISHER);
   });

@@ -2,6 +2,7 @@ import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isAuditfeedError } from "../../errors.ts";
 import type { DeliveryGuarantee, OutboundRecord, Sink, SinkCheckpoint } from "../sink.ts";
+import { recordBytes } from "../record-bytes.ts";
 import { sinkError } from "../sink-error.ts";
 import { validateFileSinkConfig, type FileSinkConfig } from "./config.ts";
 import { writeMarker, type CommitMarker } from "./commit-marker.ts";
@@ -11,6 +12,8 @@ import { appendToSegment, cutBack, segmentName, syncDirectory } from "./segments
 
 /** Buffered bytes that trigger a write to the segment before `flush`: bounds memory whatever the batch sizes. */
 const SPILL_BYTES = 1024 * 1024;
+const LINE_FEED = 0x0a;
+const NEWLINE = Buffer.from("\n");
 
 /**
  * NDJSON segments in a directory, exactly once: `flush` makes the written records durable (data fsynced, and the
@@ -33,9 +36,10 @@ export class FileSink implements Sink {
   #marker: CommitMarker | undefined;
   /** Where the next bytes go: the flushed position plus what was spilled since. */
   #next: FilePosition = { segment: 1, offset: 0 };
-  #pending: string[] = [];
+  /** Each record's bytes and a newline, as written: no line is ever built as a string or encoded again. */
+  #pending: Buffer[] = [];
   #pendingBytes = 0;
-  /** The last savepoint since the last flush: the spilled position then, and how much of `#pending` it covered. */
+  /** The last savepoint since the last flush: the spilled position then, and how many `#pending` entries it covered. */
   #savepoint: { readonly position: FilePosition; readonly lines: number; readonly bytes: number } | undefined;
   /** After a discard or a failed write, the file may hold bytes past `#next.offset` that must be cut off, not kept. */
   #tailMayHoldDiscarded = false;
@@ -78,12 +82,12 @@ export class FileSink implements Sink {
       this.#directorySynced = false;
     }
     for (const record of records) {
-      if (record.json.includes("\n")) {
+      const line = recordBytes(record);
+      if (line.includes(LINE_FEED)) {
         throw sinkError("file", `record ${record.id} has a line break in its JSON; NDJSON needs one record per line.`, { retryable: false });
       }
-      const line = `${record.json}\n`;
-      this.#pending.push(line);
-      this.#pendingBytes += Buffer.byteLength(line);
+      this.#pending.push(line, NEWLINE);
+      this.#pendingBytes += line.length + 1;
       if (this.#pendingBytes >= SPILL_BYTES) await this.#spill(false);
     }
   }
@@ -177,7 +181,7 @@ export class FileSink implements Sink {
   }
 
   async #spill(sync: boolean): Promise<void> {
-    const data = this.#pendingBytes > 0 ? Buffer.from(this.#pending.join("")) : null;
+    const data = this.#pendingBytes > 0 ? Buffer.concat(this.#pending, this.#pendingBytes) : null;
     const { segment, offset } = this.#next;
     const path = join(this.#directory, segmentName(segment));
     try {

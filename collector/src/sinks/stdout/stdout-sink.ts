@@ -1,10 +1,12 @@
 import type { Writable } from "node:stream";
 import { drainedOrClosed } from "../drained.ts";
+import { recordBytes } from "../record-bytes.ts";
 import type { DeliveryGuarantee, OutboundRecord, Sink, SinkCheckpoint } from "../sink.ts";
 import { sinkError } from "../sink-error.ts";
 
 /** Records per `stream.write`: one write per chunk keeps syscalls few without holding a whole batch as one string. */
 const CHUNK_RECORDS = 1_000;
+const NEWLINE = Buffer.from("\n");
 
 /**
  * NDJSON on standard output (or any Writable), at least once: what was written cannot be taken back, so a crash
@@ -36,8 +38,9 @@ export class StdoutSink implements Sink {
   async write(records: readonly OutboundRecord[]): Promise<void> {
     for (let start = 0; start < records.length; start += CHUNK_RECORDS) {
       this.#throwIfFailed();
-      let chunk = "";
-      for (const record of records.slice(start, start + CHUNK_RECORDS)) chunk += `${record.json}\n`;
+      const lines: Buffer[] = [];
+      for (const record of records.slice(start, start + CHUNK_RECORDS)) lines.push(recordBytes(record), NEWLINE);
+      const chunk = Buffer.concat(lines);
       this.#lastWrite = new Promise<void>((resolve) => {
         this.#stream.write(chunk, (error) => {
           if (error) this.#failure ??= error;
