@@ -11,7 +11,8 @@
  * SHA-256 digest), auditfeed's with no duplicate line. The figures and the machine go to bench/results/<time>.json
  * (see bench/README.md), and the table is printed in markdown for docs/performance.md.
  *
- *   node bench/collector.ts [--events 300000] [--pairs 3] [--skip latency,blob,budget] [--blob-mb 100] [--cpu-prof] ...
+ *   node bench/collector.ts [--events 300000] [--pairs 3] [--skip latency,blob,budget] [--blob-mb 100] [--cpu-prof]
+ *                           [--cli <another checkout>/bin/auditfeed.js] ...
  *
  * Scenarios: backfill (CPU-bound: request budget raised, emulator quota lifted; --pairs rounds, the contestants'
  * order alternating), latency (--latency-ms per response, --latency-events), blob (one blob of --blob-mb MB),
@@ -74,6 +75,7 @@ const { values } = parseArgs({
     "fetch-concurrency": { type: "string", default: "4" },
     "heap-limit-mb": { type: "string" },
     "cpu-prof": { type: "boolean", default: false },
+    cli: { type: "string" },
     skip: { type: "string", default: process.env["AUDITFEED_BENCH_SKIP"] ?? "" },
   },
 });
@@ -95,6 +97,7 @@ const settings = {
   fetchConcurrency: positive("fetch-concurrency"),
   heapLimitMb: values["heap-limit-mb"] === undefined ? undefined : positive("heap-limit-mb"),
   cpuProfile: values["cpu-prof"],
+  cli: values.cli,
 };
 if (settings.hours > 7 * 24 - 1) throw new RangeError(`--hours must stay inside the API's 7-day listing limit (at most 167); got ${values.hours}.`);
 const skip = values.skip.split(",").filter((name) => name !== "");
@@ -232,6 +235,7 @@ async function runPlan(plan: Plan, root: string): Promise<ScenarioResult> {
             fetchConcurrency: settings.fetchConcurrency,
             ...(settings.heapLimitMb === undefined ? {} : { heapLimitMb: settings.heapLimitMb }),
             ...(settings.cpuProfile ? { cpuProfileDirectory: join(RESULTS, "profiles") } : {}),
+            ...(settings.cli === undefined ? {} : { cli: settings.cli }),
           });
           const checked = await emulator.ask<Checked>({
             op: "check",

@@ -35,6 +35,8 @@ export interface RunRequest {
   readonly fetchConcurrency: number;
   /** auditfeed only: --max-old-space-size, to show that the memory it holds is bounded. */
   readonly heapLimitMb?: number;
+  /** auditfeed only: the CLI entry to run (another checkout's `bin/auditfeed.js`, to compare two commits in one run). */
+  readonly cli?: string;
   /** auditfeed only: write a V8 CPU profile (`--cpu-prof`) of the process into this directory. */
   readonly cpuProfileDirectory?: string;
 }
@@ -75,7 +77,7 @@ export async function runContestant(run: RunRequest): Promise<ProcessFigures> {
 function command(run: RunRequest, events: string): { script: string; args: string[]; env: Record<string, string> } {
   if (run.contestant === "auditfeed") {
     return {
-      script: join(REPO, "bin", "auditfeed.js"),
+      script: run.cli ?? join(REPO, "bin", "auditfeed.js"),
       args: ["backfill", "--since", run.since.toISOString()],
       env: {
         ...emulatorEnvironment(run.endpoints, run.directory),

@@ -17,7 +17,7 @@ import { isUtf8 } from "node:buffer";
 export interface ArrayElement {
   /**
    * The element's JSON on one line: the bytes as received, from its `{` to its `}`; an element that spans lines
-   * (pretty-printed) is re-serialised compactly instead, since NDJSON needs one record per line.
+   * (pretty-printed) loses the blanks between its tokens instead, since NDJSON needs one record per line.
    */
   readonly bytes: Buffer;
   /** The top-level `Id`, when it is a string. */
@@ -350,7 +350,7 @@ export class JsonArraySplitter {
     if (this.#slowFields || this.#lineBreak) {
       // Rare: the fields are not at hand (see #endString), or the bytes are replaced. JSON.parse reads it all.
       const parsed = JSON.parse(bytes.toString("utf8")) as { Id?: unknown; CreationTime?: unknown };
-      const line = this.#lineBreak ? Buffer.from(JSON.stringify(parsed)) : bytes;
+      const line = this.#lineBreak ? withoutBlanks(bytes) : bytes;
       return { bytes: line, id: stringOrUndefined(parsed.Id), creationTime: stringOrUndefined(parsed.CreationTime) };
     }
     return { bytes, id: this.#fieldValue(bytes, FIELD_ID), creationTime: this.#fieldValue(bytes, FIELD_CREATION_TIME) };
@@ -378,6 +378,30 @@ export class JsonArraySplitter {
   #fail(byte: number, index: number, expected: string): never {
     throw new SyntaxError(`Expected ${expected} in the JSON array but found ${quoteByte(byte)} at byte ${this.#offset + index}.`);
   }
+}
+
+/**
+ * A valid JSON text without the blanks between its tokens: on one line, every value exactly as sent (re-serialising
+ * with JSON.stringify would not be: a number beyond a double's precision would change).
+ */
+function withoutBlanks(bytes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  let length = 0;
+  let inString = false;
+  let escaped = false;
+  for (const byte of bytes) {
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (byte === BACKSLASH) escaped = true;
+      else if (byte === QUOTE) inString = false;
+    } else if (isSpace(byte)) {
+      continue;
+    } else if (byte === QUOTE) {
+      inString = true;
+    }
+    out[length++] = byte;
+  }
+  return Buffer.from(out.subarray(0, length));
 }
 
 /** The state after `byte` in a number, AFTER_VALUE when the number ended before it, or -1 when the number is invalid. */

@@ -78,6 +78,13 @@ describe("JsonArraySplitter", () => {
     ]);
   });
 
+  it("should keep every value of an element that spans lines exactly as sent, blanks inside strings included", () => {
+    const pretty = '{\n  "Id" : "s",\n  "Big": 123456789012345678901234567890,\n  "Text": " two  spaces, \\" and a \\\\ " ,\n  "E": 1E+400\n}';
+    expect(splitInChunks(`[${pretty}]`, [])).toEqual([
+      { line: '{"Id":"s","Big":123456789012345678901234567890,"Text":" two  spaces, \\" and a \\\\ ","E":1E+400}', id: "s", creationTime: undefined },
+    ]);
+  });
+
   it("should let the last of a repeated key win, as JSON.parse does", () => {
     expect(splitInChunks('[{"Id":"one","Id":"two"},{"Id":"one","Id":7}]', []).map((element) => element.id)).toEqual(["two", undefined]);
   });
