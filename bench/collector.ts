@@ -362,8 +362,9 @@ async function main(): Promise<void> {
     loadBefore: os.loadavg(),
   };
   const startedAt = new Date();
+  const auditfeed = settings.cli === undefined ? `commit ${commitOf()}` : `auditfeed from ${settings.cli} (harness at commit ${commitOf()})`;
   console.log(
-    `auditfeed benchmark ${startedAt.toISOString()}, commit ${commitOf()}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; load ${machine.loadBefore.map((load) => load.toFixed(2)).join(" ")}; runs in ${root}`,
+    `auditfeed benchmark ${startedAt.toISOString()}, ${auditfeed}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; load ${machine.loadBefore.map((load) => load.toFixed(2)).join(" ")}; runs in ${root}`,
   );
   if ((machine.loadBefore[0] ?? 0) > machine.cores / 2)
     console.log(`  NOTE: the machine is busy (load ${machine.loadBefore[0]?.toFixed(2)}): the figures are noisy; rerun when it is quieter.`);
