@@ -1,4 +1,4 @@
-import * as keyvault from "@pulumi/azure-native/keyvault/index.js";
+import type * as keyvault from "@pulumi/azure-native/keyvault/index.js";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -7,6 +7,7 @@ import type { CredentialMode } from "./config.ts";
 import { SECRET_MOUNT_PATH } from "./job-wiring.ts";
 import type { JobWiring } from "./job-wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
+import { vaultSecret, type StackVault } from "./vault-secret.ts";
 
 export interface AppCredentialArgs {
   readonly mode: CredentialMode;
@@ -23,7 +24,7 @@ export interface AppCredentialArgs {
     readonly tenantId: pulumi.Input<string>;
   };
   /** The Key Vault that keeps a secret or certificate; the collector's identity can read it. */
-  readonly vault: { readonly resourceGroupName: pulumi.Input<string>; readonly vaultName: pulumi.Input<string> };
+  readonly vault: StackVault;
   readonly rotation: RotationWindow;
   /** Subject common name of the certificate. */
   readonly certificateSubject: string;
@@ -157,14 +158,9 @@ export class AppCredential extends pulumi.ComponentResource {
     secretName: string,
     content: { value: pulumi.Output<string>; contentType: string },
   ): keyvault.Secret {
-    return new keyvault.Secret(
+    return vaultSecret(
       `${name}-${secretName}`,
-      {
-        resourceGroupName: args.vault.resourceGroupName,
-        vaultName: args.vault.vaultName,
-        secretName,
-        properties: { ...content, attributes: { enabled: true, expires: args.rotation.credentialEndEpochSeconds } },
-      },
+      { vault: args.vault, secretName, ...content, expiresEpochSeconds: args.rotation.credentialEndEpochSeconds },
       { parent: this },
     );
   }

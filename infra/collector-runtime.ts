@@ -9,13 +9,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../collector/src/config/clouds.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
 import { AppCredential } from "./app-credential.ts";
-import type { CredentialMode, ImageRegistry, JobSink } from "./config.ts";
+import type { CredentialMode, ImageRegistry } from "./config.ts";
 import { roleAssignmentName, roleDefinitionId } from "./deterministic-names.ts";
 import { afterRolesApply } from "./role-propagation.ts";
 import { SECRET_MOUNT_PATH } from "./job-wiring.ts";
 import { jobEnvironment } from "./job-environment.ts";
 import type { JobSetting, JobWiring } from "./job-wiring.ts";
 import { CollectorMonitoring } from "./monitoring.ts";
+import type { JobSinkConfig } from "./sinks/config.ts";
+import { SINK_INFRA } from "./sinks/index.ts";
+import { sinkWiring } from "./sinks/wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
 import { ACR_PULL_ROLE_ID, KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
 
@@ -59,6 +62,12 @@ interface Hosting {
   readonly readiness: readonly pulumi.Resource[];
   /** The Log Analytics workspace the job logs to: this stack's own, or in MSSP mode the provider's. */
   readonly workspaceId: pulumi.Output<string>;
+  /** The storage account of the state: also where a sink's containers go. */
+  readonly storage: {
+    readonly resourceGroupName: pulumi.Input<string>;
+    readonly accountName: pulumi.Input<string>;
+    readonly blobEndpoint: pulumi.Input<string>;
+  };
 }
 
 export interface CollectorRuntimeArgs {
@@ -88,8 +97,8 @@ export interface CollectorRuntimeArgs {
   readonly app: { readonly applicationResourceId: pulumi.Input<string> | undefined; readonly clientId: pulumi.Input<string> };
   /** Consent and directory-role assignments; the job is created only after all of them. */
   readonly grants: readonly pulumi.Resource[];
-  /** The collector sink the job delivers to. */
-  readonly sink: JobSink;
+  /** The collector sink the job delivers to, with the options the stack's owner set for it. */
+  readonly sink: JobSinkConfig;
   /** MSSP mode: run on the provider's shared pieces instead of creating this tenant's own (see `SharedRuntime`). */
   readonly shared?: SharedRuntime;
   /** Action group (resource id) the collector's alerts notify; undefined: the alerts only show in Azure Monitor. */
@@ -196,9 +205,24 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       { option: "state", value: hosting.stateLocation },
       // The account's endpoint as Azure reports it (the blob host differs per cloud), not one derived here.
       { option: "stateBlobEndpoint", value: hosting.stateBlobEndpoint },
-      { option: "sink", value: args.sink },
     ];
-    const wiring = mergeWiring([{ settings: common, secrets: [], files: [] }, hosting.credentialWiring]);
+    const sinkInfra = SINK_INFRA[args.sink.kind]?.declare({
+      name,
+      customer: args.customer,
+      cloud: args.cloud,
+      location,
+      resourceGroupName,
+      storage: hosting.storage,
+      workspaceId: hosting.workspaceId,
+      grant: (resourceName, scope, roleGuid) => this.roleAssignment(resourceName, pulumi.output(scope), identity.principalId, roleGuid, client.subscriptionId),
+      parent: this,
+    });
+    const wiring = mergeWiring([
+      { settings: common, secrets: [], files: [] },
+      hosting.credentialWiring,
+      sinkWiring(name, args.sink, { resourceGroupName, vaultName: vault.name }, this),
+      ...(sinkInfra === undefined ? [] : [sinkInfra.wiring]),
+    ]);
 
     const job = new app.Job(
       `${args.customer}-job`,
@@ -241,7 +265,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
         },
       },
       // The first run must find consent, the directory role, the credential and its own data-plane roles in place.
-      { parent: this, dependsOn: [...args.grants, ...hosting.readiness, vaultAccess, ...imagePull] },
+      { parent: this, dependsOn: [...args.grants, ...hosting.readiness, ...(sinkInfra?.readiness ?? []), vaultAccess, ...imagePull] },
     );
 
     this.resourceGroupName = resourceGroupName;
@@ -352,6 +376,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       credentialWiring: credential.wiring,
       credentialExpiresAt: credential.expiresAt,
       readiness: [credential.credential, stateAccess],
+      storage: { resourceGroupName, accountName: account.name, blobEndpoint: account.primaryEndpoints.blob },
     };
   }
 
@@ -388,6 +413,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       credentialWiring: { settings: [{ option: "credential", value: "federated" }], secrets: [], files: [] },
       credentialExpiresAt: undefined,
       readiness: [container, lock],
+      storage: { resourceGroupName: shared.resourceGroupName, accountName: shared.stateAccountName, blobEndpoint: shared.stateBlobEndpoint },
     };
   }
 

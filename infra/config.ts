@@ -1,16 +1,16 @@
 import { Cron } from "croner";
 import type { Cloud } from "../collector/src/config/clouds.ts";
-import { SINK_KINDS } from "../collector/src/sinks/kinds.ts";
 import { CONTENT_TYPES, isContentType } from "../collector/src/source/content.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
 import { ConfigValues, configError, defaultLocation } from "./config-values.ts";
+import { parseSinkConfig, SINK_CONFIG_KEYS, type JobSinkConfig } from "./sinks/config.ts";
 
 /** How the collector proves its identity to Entra (see docs/deploy.md, "Credentials"). */
 export const CREDENTIAL_MODES = ["federated", "certificate", "secret"] as const;
 export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
 
-/** Every key of the stack's own (`auditfeed:`) namespace; anything else there is a typo and is refused. */
-export const CONFIG_KEYS = [
+/** The stack's own keys, besides the sink's options. */
+const STACK_KEYS = [
   "customer",
   "customerDisplayName",
   "tenantId",
@@ -34,7 +34,13 @@ export const CONFIG_KEYS = [
   "providerStack",
   "alertActionGroupId",
 ] as const;
-export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/**
+ * Every key of the stack's own (`auditfeed:`) namespace; anything else there is a typo and is refused. The sink's
+ * options are the collector's own option keys (sinks/config.ts), so the table that documents them is the collector's.
+ */
+export const CONFIG_KEYS = [...STACK_KEYS, ...SINK_CONFIG_KEYS];
+export type ConfigKey = (typeof STACK_KEYS)[number];
 
 /**
  * Settings that belong to the provider stack in MSSP mode (`providerStack` set): the collector signs in with the
@@ -77,8 +83,8 @@ export interface StackConfig {
   readonly schedule: string;
   readonly replicaTimeoutSeconds: number;
   readonly logRetentionDays: number;
-  /** The collector sink the job delivers to: one of `JOB_SINKS`. */
-  readonly sink: JobSink;
+  /** The collector sink the job delivers to (one of `JOB_SINKS`), and the options its owner set for it. */
+  readonly sink: JobSinkConfig;
   /**
    * MSSP mode: the provider stack (`<organization>/auditfeed-provider/<stack>`) whose multi-tenant app this tenant
    * consents to and whose runtime runs the job. Undefined: a dedicated app and runtime for this tenant.
@@ -98,18 +104,8 @@ export interface ImageRegistry {
 export interface ConfigContext {
   /** `azure-native:tenantId`, the fallback for `subscriptionTenantId`. */
   readonly azureNativeTenantId?: string | undefined;
-}
-
-/**
- * The sinks a stack may give its job: the collector's own list (collector/src/sinks/kinds.ts), less the file sink,
- * whose output would stay on the job's throwaway disk, and less the sinks that need options (URL, preset, secret)
- * the stack cannot pass to the job yet.
- */
-export const JOB_SINKS = SINK_KINDS.filter((kind): kind is JobSink => kind === "stdout");
-export type JobSink = "stdout";
-
-function isJobSink(value: string): value is JobSink {
-  return (JOB_SINKS as readonly string[]).includes(value);
+  /** The stack's keys (without namespace) whose values Pulumi keeps encrypted (`pulumi config set --secret`). */
+  readonly secretKeys?: ReadonlySet<string>;
 }
 
 export const DEFAULT_IMAGE = "ghcr.io/auditfeed/auditfeed:0.1.0";
@@ -155,12 +151,7 @@ export function parseStackConfig(values: Readonly<Record<string, string>>, conte
       `auditfeed:replicaTimeoutSeconds (${replicaTimeoutSeconds}) is more than ${MAX_OVERLAPPING_RUNS} times the shortest interval of auditfeed:schedule "${schedule}" (${intervalSeconds} s): the runs started while one run lasts that long only find the state held and exit 4. Set replicaTimeoutSeconds to at most ${MAX_OVERLAPPING_RUNS * intervalSeconds}, or space the schedule out.`,
     );
   }
-  const sink = values.sink ?? "stdout";
-  if (!isJobSink(sink)) {
-    throw configError(
-      `auditfeed:sink must be a sink the collector has and the job can use: ${JOB_SINKS.join(", ")}; got "${sink}". The job's disk is discarded after every run, so the file sink would lose what it wrote.`,
-    );
-  }
+  const sink = parseSinkConfig(values, context.secretKeys ?? new Set(), { cloud: cloud.name });
   return {
     customer,
     customerDisplayName: values.customerDisplayName ?? customer,

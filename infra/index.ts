@@ -8,7 +8,8 @@ import { readProjectConfig } from "./read-config.ts";
 import { declareTenantStack } from "./tenant-stack.ts";
 
 const azureNative = new pulumi.Config("azure-native");
-const config = parseStackConfig(readProjectConfig(), { azureNativeTenantId: azureNative.get("tenantId") });
+const { values, secretKeys } = readProjectConfig();
+const config = parseStackConfig(values, { azureNativeTenantId: azureNative.get("tenantId"), secretKeys });
 const stack = declareTenantStack(config, {
   stack: pulumi.getStack(),
   now: new Date(),

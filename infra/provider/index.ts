@@ -9,7 +9,7 @@ import { parseProviderConfig } from "./config.ts";
 import { declareProviderStack } from "./provider-stack.ts";
 
 const azureNative = new pulumi.Config("azure-native");
-const outputs = declareProviderStack(parseProviderConfig(readProjectConfig(), { azureNativeTenantId: azureNative.get("tenantId") }), {
+const outputs = declareProviderStack(parseProviderConfig(readProjectConfig().values, { azureNativeTenantId: azureNative.get("tenantId") }), {
   stack: pulumi.getStack(),
   azureSubscriptionId: azureNative.get("subscriptionId"),
   azureTenantId: azureNative.get("tenantId"),

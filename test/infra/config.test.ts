@@ -25,7 +25,7 @@ describe("parseStackConfig", () => {
       provisionManagementApiServicePrincipal: false,
       publisherId: TENANT,
       schedule: "*/5 * * * *",
-      sink: "stdout",
+      sink: { kind: "stdout", settings: [] },
     });
     expect(config.contentTypes).toEqual(CONTENT_TYPES);
   });
@@ -42,7 +42,7 @@ describe("parseStackConfig", () => {
   it("should accept the example stack for the fictitious customer", () => {
     const file = readFileSync(path.resolve(import.meta.dirname, "../../Pulumi.contoso.yaml"), "utf8");
     const values = Object.fromEntries([...file.matchAll(/^\s+auditfeed:(\w+):\s*"?([^"\n]*)"?\s*$/gm)].map((m) => [m[1] as string, m[2] as string]));
-    expect(parseStackConfig(values)).toMatchObject({ customer: "contoso", credential: "certificate", sink: "stdout", location: "westeurope" });
+    expect(parseStackConfig(values)).toMatchObject({ customer: "contoso", credential: "certificate", sink: { kind: "stdout" }, location: "westeurope" });
   });
 
   it("should default to a federated credential when the subscription is in the customer tenant", () => {
@@ -110,10 +110,17 @@ describe("parseStackConfig", () => {
       { ...minimal, schedule: "every 5 minutes" },
       'auditfeed:schedule must be a five-field cron expression (minute hour day month weekday, UTC) such as "*/5 * * * *"; got "every 5 minutes".',
     ],
-    // Issue 7, item 13: the example stack's `sink: http` was accepted here and refused by the collector.
-    [{ ...minimal, sink: "http" }, 'auditfeed:sink must be a sink the collector has and the job can use: stdout; got "http".'],
-    [{ ...minimal, sink: "file" }, 'auditfeed:sink must be a sink the collector has and the job can use: stdout; got "file".'],
-    [{ ...minimal, sinkUrl: "https://siem.example" }, "auditfeed:sinkUrl is not a setting of this stack"],
+    // Issue 7, item 13: the example stack's `sink: http` was accepted here and refused by the collector. Issue 9, item 6:
+    // the sink's options are checked by the collector's own reader of that sink.
+    [
+      { ...minimal, sink: "http" },
+      "The http sink's settings are invalid:\n  - auditfeed:sinkPreset is missing: which HTTP intake receives the records. Set it with `pulumi config set sinkPreset <value>`.\n  - auditfeed:sinkUrl is missing:",
+    ],
+    [
+      { ...minimal, sinkUrl: "https://siem.example" },
+      "The stdout sink's settings are invalid:\n  - auditfeed:sinkUrl configures the http or syslog sink, but auditfeed:sink is stdout: remove it with `pulumi config rm sinkUrl`, or set auditfeed:sink to http or syslog.",
+    ],
+    [{ ...minimal, sinkDir: "/var/lib/auditfeed" }, "auditfeed:sinkDir is not a setting of this stack"],
     [{ ...minimal, image: "auditfeed:latest" }, "auditfeed:image must be a full image reference such as ghcr.io/auditfeed/auditfeed:0.1.0"],
     [
       { ...minimal, image: "socmirror.azurecr.io/auditfeed:0.1.0" },

@@ -126,16 +126,20 @@ export function dedicatedIdentities(stack: StackJob): { appClientId: string; ide
 
 /**
  * The process environment the container gets, as Container Apps builds it: plain values as given, secret references
- * resolved from Key Vault (`SECRET_VALUES`), and secret volumes projected as files (here under `folder` instead of the
+ * resolved from Key Vault (`valueOf`; default `SECRET_VALUES`), and secret volumes projected as files (here under `folder` instead of the
  * mount path). Throws when the job references a secret it does not declare.
  */
-export function containerEnvironment(job: JobInputs, folder: string): Record<string, string> {
+export function containerEnvironment(
+  job: JobInputs,
+  folder: string,
+  valueOf: (name: string) => string = (name) => SECRET_VALUES[name] ?? "",
+): Record<string, string> {
   const [container] = job.template.containers;
   if (container === undefined) throw new Error("the job has no container");
   const declared = new Set((job.configuration.secrets ?? []).map((secret) => secret.name));
   const secretValue = (name: string, user: string): string => {
     if (!declared.has(name)) throw new Error(`${user} references the secret ${name}, which the job does not declare`);
-    return SECRET_VALUES[name] ?? "";
+    return valueOf(name);
   };
   const mounts = container.volumeMounts.map((mount) => {
     const volume = job.template.volumes.find((candidate) => candidate.name === mount.volumeName);

@@ -18,6 +18,11 @@ export interface OptionSpec {
   readonly isPath?: boolean;
   /** A secret: never a flag, never shown in a message, a Key Vault reference in the Job. */
   readonly secret?: boolean;
+  /**
+   * A path whose file holds secret material (a private key): the path itself may be shown, but the stack takes the
+   * file's content only as a Pulumi secret.
+   */
+  readonly secretFile?: boolean;
   /** The sinks this option configures (declared in the sink's folder); absent for the collector's own options. */
   readonly sinks?: readonly SinkKind[];
 }

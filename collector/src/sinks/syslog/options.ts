@@ -9,6 +9,7 @@ export const SYSLOG_SINK_OPTIONS = [
     description: "PEM file with the client certificate and its private key, for a tls:// receiver that authenticates its senders.",
     defaultText: "none",
     isPath: true,
+    secretFile: true,
     sinks: ["syslog"],
   },
   {

@@ -1,0 +1,16 @@
+import { SINK_KINDS, type SinkKind } from "../../collector/src/sinks/kinds.ts";
+import type { SinkInfra } from "./sink-infra.ts";
+
+/**
+ * The sinks a stack may give its job: every sink the collector has (collector/src/sinks/kinds.ts) but the file sink,
+ * whose output would stay on the job's disk, which Container Apps throws away after every run.
+ */
+export type JobSink = Exclude<SinkKind, "file">;
+export const JOB_SINKS = SINK_KINDS.filter((kind): kind is JobSink => kind !== "file");
+
+export function isJobSink(value: string): value is JobSink {
+  return (JOB_SINKS as readonly string[]).includes(value);
+}
+
+/** The sinks that need Azure resources beside the job; one module each in this folder. */
+export const SINK_INFRA: Readonly<Partial<Record<JobSink, SinkInfra>>> = {};
