@@ -1,21 +1,8 @@
+import type { BlobFolder } from "../storage/blob-container.ts";
 import type { Cloud } from "./clouds.ts";
 
 /** Where state lives: a local SQLite file, or a folder of a container in Azure Blob storage. */
-export type StateConfig =
-  | { readonly kind: "sqlite"; readonly path: string }
-  | {
-      readonly kind: "azblob";
-      readonly account: string;
-      readonly container: string;
-      /** Folder in the container ("" for its root). */
-      readonly prefix: string;
-      /** The account's blob endpoint, without a trailing slash. */
-      readonly accountUrl: string;
-      /** Azurite and local tests only; absent means the managed identity. */
-      readonly accountKey?: string;
-      /** The user-assigned managed identity that signs in to storage (absent: system-assigned). */
-      readonly managedIdentityClientId?: string;
-    };
+export type StateConfig = { readonly kind: "sqlite"; readonly path: string } | ({ readonly kind: "azblob" } & BlobFolder);
 
 export const AZBLOB_SCHEME = "azblob://";
 

@@ -17,6 +17,7 @@ import { buffer } from "node:stream/consumers";
 import type { TokenCredential } from "@azure/identity";
 import { ContainerClient, type BlobRequestConditions, type StorageSharedKeyCredential } from "@azure/storage-blob";
 import { AuditfeedError, isAuditfeedError } from "../../errors.ts";
+import { pool } from "../../storage/pool.ts";
 import { isContentType } from "../../source/content.ts";
 import {
   EMPTY_RUN_STATS,
@@ -32,7 +33,7 @@ import { blobKey, blobPartition, decodeSections, encodeSections, recordKey, reco
 import { emptyHead, parseHead, type Head, type PartitionRef } from "./head.ts";
 import { isLeaseLostCode, StateLease } from "./lease.ts";
 import { PartitionCache, type Partition } from "./partitions.ts";
-import { storageErrorCode, storageStatus } from "./storage-errors.ts";
+import { storageErrorCode, storageStatus } from "../../storage/storage-errors.ts";
 import { orphans, sweepDue } from "./sweep.ts";
 
 export interface AzureBlobStateStoreOptions {
@@ -283,7 +284,7 @@ export class AzureBlobStateStore implements StateStore {
     const now = this.#now().getTime();
     const refs: Record<string, PartitionRef> = { ...head.partitions };
     const garbage = [...head.garbage, ...head.commits];
-    await pool(dirty, async (name) => {
+    await pool(dirty, CONCURRENCY, async (name) => {
       const partition = partitions.get(name) as Partition;
       const sections = liveSections(name, partition, now);
       const old = refs[name];
@@ -311,7 +312,7 @@ export class AzureBlobStateStore implements StateStore {
     const head = this.#opened();
     if (head.garbage.length === 0) return;
     const failed: string[] = [];
-    await pool(head.garbage, async (name) => {
+    await pool(head.garbage, CONCURRENCY, async (name) => {
       this.traffic.requests++;
       await this.#container
         .getBlobClient(this.#name(name))
@@ -382,7 +383,7 @@ export class AzureBlobStateStore implements StateStore {
       result.set(name, partition);
       if (!partition.loaded) missing.push(name);
     }
-    await pool(missing, async (name) => {
+    await pool(missing, CONCURRENCY, async (name) => {
       const ref = head.partitions[name] as PartitionRef;
       const { bytes } = await this.#guard("read the state", () => this.#download(ref.blob));
       const partition = result.get(name) as Partition;
@@ -479,17 +480,6 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
     else group.push(item);
   }
   return groups;
-}
-
-/** Runs `work` over `items`, at most CONCURRENCY at a time; the first failure rejects once all started work settled. */
-async function pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
-  const failure = results.find((result) => result.status === "rejected");
-  if (failure) throw failure.reason;
 }
 
 /**

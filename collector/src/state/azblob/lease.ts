@@ -1,6 +1,6 @@
 import type { BlobLeaseClient } from "@azure/storage-blob";
 import { AuditfeedError } from "../../errors.ts";
-import { storageErrorCode } from "./storage-errors.ts";
+import { storageErrorCode } from "../../storage/storage-errors.ts";
 
 /**
  * Azure's shortest finite lease: a lease left by a killed collector frees itself this soon, so the next scheduled

@@ -2,7 +2,10 @@
 export function storageErrorCode(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
-  return typeof code === "string" ? code : undefined;
+  if (typeof code === "string") return code;
+  // A failed GET or HEAD has no body to carry the code: the SDK puts the header's value in `details`.
+  const header = (error as { details?: { errorCode?: unknown } }).details?.errorCode;
+  return typeof header === "string" ? header : undefined;
 }
 
 export function storageStatus(error: unknown): number | undefined {
