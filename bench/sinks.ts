@@ -2,8 +2,10 @@
  * Each sink's throughput beside the file sink's: the same records, written in groups and flushed as the collector
  * does, into the file sink, every HTTP preset against a local TLS intake (gzip on, the preset's batch limits, the
  * delivery driver's default concurrency), and syslog over TCP into a real rsyslogd (the syslog row is skipped, and
- * says so, when rsyslogd is not installed), and Sentinel against a local TLS Logs Ingestion endpoint with tokens from the
- * emulator's managed identity endpoint. Every run is checked: the destination must hold each record exactly once.
+ * says so, when rsyslogd is not installed), Sentinel against a local TLS Logs Ingestion endpoint with tokens from the
+ * emulator's managed identity endpoint, and the Azure Blob archive into Azurite (gzip, a block per hour blob and flush,
+ * committed after each flush as the collector does). Every run is checked: the destination must hold each record
+ * exactly once.
  * The figures include the local receivers' own work, on the same machine.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +23,8 @@ import { startHttpServer } from "../test/collector/source/fixtures/servers.ts";
 import { startIngestionEndpoint } from "../test/collector/sinks/sentinel/ingestion-endpoint.ts";
 import { SECRET, startIntake } from "../test/collector/sinks/fixtures/intake-server.ts";
 import { startRsyslog, structuredId } from "../test/collector/sinks/fixtures/rsyslog.ts";
+import { archivedIds } from "../test/fixtures/archive.ts";
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from "../test/fixtures/azurite.ts";
 
 const RECORDS = Number(process.env["AUDITFEED_BENCH_SINK_RECORDS"] ?? 50_000);
 const PER_FLUSH = 5_000;
@@ -70,7 +74,7 @@ const remote = (url: string, caFile: string | undefined, name: string) => ({
   secret: SECRET,
   caFile,
   driver: DEFAULT_DRIVER_SETTINGS,
-  deadLetterDirectory: join(root, `dead-letter-${name}`),
+  deadLetter: { kind: "folder" as const, directory: join(root, `dead-letter-${name}`) },
 });
 
 console.log(
@@ -103,6 +107,17 @@ try {
     }
   }
   await runSentinel();
+  const azurite = await startAzurite();
+  try {
+    const container = await azurite.createContainer("archive");
+    await run(
+      "azblob archive (Azurite)",
+      { kind: "azblob", folder: { account: AZURITE_ACCOUNT, container, prefix: "bench", accountUrl: azurite.accountUrl, accountKey: AZURITE_KEY } },
+      async () => new Set(await archivedIds(azurite.service, container, "bench")).size,
+    );
+  } finally {
+    await azurite.close();
+  }
   let rsyslog;
   try {
     mkdirSync(join(root, "rsyslog"));

@@ -1,6 +1,7 @@
 import type { TokenCredential } from "@azure/identity";
 import type { OptionReader } from "../config/option-reader.ts";
 import type { Logger } from "../log/logger.ts";
+import { azblobSink, type AzblobSinkConfig } from "./azblob/index.ts";
 import { fileSink, type FileSinkConfig } from "./file/index.ts";
 import { httpSink, type HttpSinkConfig } from "./http/index.ts";
 import type { SinkKind } from "./kinds.ts";
@@ -40,11 +41,11 @@ export interface SinkDefinition<C extends { readonly kind: SinkKind }> {
 }
 
 /** Every sink kind's settings, told apart by `kind`. */
-export type SinkConfig = FileSinkConfig | StdoutSinkConfig | HttpSinkConfig | SyslogSinkConfig | SentinelSinkConfig;
+export type SinkConfig = FileSinkConfig | StdoutSinkConfig | HttpSinkConfig | SyslogSinkConfig | SentinelSinkConfig | AzblobSinkConfig;
 
 type Registry = { readonly [K in SinkKind]: SinkDefinition<Extract<SinkConfig, { kind: K }>> };
 
-export const SINKS: Registry = { file: fileSink, stdout: stdoutSink, http: httpSink, syslog: syslogSink, sentinel: sentinelSink };
+export const SINKS: Registry = { file: fileSink, stdout: stdoutSink, http: httpSink, syslog: syslogSink, sentinel: sentinelSink, azblob: azblobSink };
 
 export function sinkDefinition(kind: SinkKind): SinkDefinition<SinkConfig> {
   return SINKS[kind];

@@ -125,7 +125,7 @@ describe("loadConfig – defaults and precedence", () => {
         url: "https://es.example:9200",
         secret: "api-key",
         driver: { timeoutInMs: 10_000, concurrency: 4 },
-        deadLetterDirectory: join(cwd, "auditfeed-data/dead-letter"),
+        deadLetter: { kind: "folder", directory: join(cwd, "auditfeed-data/dead-letter") },
       },
     });
     expect(load(["--sink", "syslog", "--sink-url", "tls://siem.example:6514"]).sink).toMatchObject({

@@ -1,5 +1,5 @@
 import type { DeliveryGuarantee } from "../sink.ts";
-import { FileDeadLetter } from "../remote/dead-letter.ts";
+import { createDeadLetter } from "../remote/dead-letter-location.ts";
 import { RemoteSink } from "../remote/remote-sink.ts";
 import type { SinkDefinition } from "../registry.ts";
 import { checkFailed, checkPassed, unreachableSink, type SinkCheckDependencies, type SinkCheckResult } from "../sink-check.ts";
@@ -86,7 +86,7 @@ export const httpSink: SinkDefinition<HttpSinkConfig> = {
           close: () => client.close(),
         };
       },
-      deadLetter: new FileDeadLetter({ directory: config.remote.deadLetterDirectory, sink: "http", logger }),
+      deadLetter: createDeadLetter(config.remote.deadLetter, "http", logger),
       settings: config.remote.driver,
       logger,
       signal,

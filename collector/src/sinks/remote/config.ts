@@ -1,5 +1,8 @@
+import { readBlobFolder } from "../../config/blob-folder.ts";
 import type { OptionReader } from "../../config/option-reader.ts";
+import { isAzblobLocation } from "../../config/state-location.ts";
 import { parseDuration, parseInteger, type Parsed } from "../../config/values.ts";
+import type { DeadLetterLocation } from "./dead-letter-location.ts";
 import { DEFAULT_DRIVER_SETTINGS, type DriverSettings } from "./driver.ts";
 
 /** What every remote sink reads from the shared options (remote/options.ts). */
@@ -10,7 +13,7 @@ export interface RemoteSinkConfig {
   /** PEM CA file trusted for this destination only, besides the system's CAs. */
   readonly caFile: string | undefined;
   readonly driver: DriverSettings;
-  readonly deadLetterDirectory: string;
+  readonly deadLetter: DeadLetterLocation;
 }
 
 /** Reads the shared remote options; `parseUrl` decides which URLs this sink takes, `what` says what the URL is for. */
@@ -31,8 +34,23 @@ export function readRemoteConfig(options: OptionReader, parseUrl: (text: string)
       timeoutInMs,
       retry: { ...defaults.retry, maxElapsedInMs },
     },
-    deadLetterDirectory: options.path("deadLetter", "auditfeed-data/dead-letter"),
+    deadLetter: readDeadLetter(options),
   };
+}
+
+/** A folder, or azblob://<account>/<container>[/<prefix>] with the endpoint and key options of its own. */
+function readDeadLetter(options: OptionReader): DeadLetterLocation {
+  const keys = { location: "deadLetter", endpoint: "deadLetterBlobEndpoint", accountKey: "deadLetterAccountKey" } as const;
+  const text = options.value<string | undefined>("deadLetter", (value) => ({ ok: true, value }), undefined);
+  if (text !== undefined && isAzblobLocation(text)) {
+    const folder = readBlobFolder(options, keys, text);
+    return folder === undefined ? { kind: "folder", directory: "" } : { kind: "azblob", folder };
+  }
+  for (const key of [keys.endpoint, keys.accountKey]) {
+    const where = options.where(key);
+    if (where !== undefined) options.problem(`${where} is set, but the dead letter is a local folder: it only applies to an azblob:// deadLetter. Remove it.`);
+  }
+  return { kind: "folder", directory: options.path("deadLetter", "auditfeed-data/dead-letter") };
 }
 
 function withinRange(parsed: Parsed<number>, min: number, max: number, range: string): Parsed<number> {

@@ -25,9 +25,28 @@ export interface DeadLetter {
 }
 
 /**
- * NDJSON in `<directory>/<sink>-dead-letter.ndjson`, appended and fdatasynced: one line per record with the time,
- * the sink, the reason, the record's Id, content type and CreationTime, and the record itself as it would have been sent.
+ * One NDJSON line per record, the same in every dead letter: the time, the sink, the reason, the record's Id, content
+ * type and CreationTime, and the record itself as it would have been sent.
  */
+export function deadLetterLines(rejected: readonly RejectedRecord[], sink: string, at: Date): string[] {
+  return rejected.map(
+    ({ record, reason }) =>
+      `{"deadLetteredAt":${JSON.stringify(at.toISOString())},"sink":${JSON.stringify(sink)},"reason":${JSON.stringify(reason)},"id":${JSON.stringify(record.id)},"contentType":${JSON.stringify(record.contentType)},"creationTime":${JSON.stringify(record.creationTime)},"record":${record.json}}\n`,
+  );
+}
+
+/** Logs records put in a dead letter: ids and reasons only, as a record's content is audit data and stays out of logs. */
+export function logDeadLettered(logger: Logger, rejected: readonly RejectedRecord[], location: string, sinceStart: number): void {
+  logger.warn("The destination refused records for good; they are in the dead letter.", {
+    records: rejected.length,
+    ids: rejected.slice(0, 10).map(({ record }) => record.id),
+    reason: rejected[0]?.reason,
+    deadLetter: location,
+    deadLetteredSinceStart: sinceStart,
+  });
+}
+
+/** NDJSON lines (`deadLetterLines`) in `<directory>/<sink>-dead-letter.ndjson`, appended and fdatasynced. */
 export class FileDeadLetter implements DeadLetter {
   readonly location: string;
   readonly #directory: string;
@@ -50,11 +69,7 @@ export class FileDeadLetter implements DeadLetter {
 
   async put(rejected: readonly RejectedRecord[]): Promise<void> {
     if (rejected.length === 0) return;
-    const at = this.#now().toISOString();
-    const lines = rejected.map(
-      ({ record, reason }) =>
-        `{"deadLetteredAt":${JSON.stringify(at)},"sink":${JSON.stringify(this.#sink)},"reason":${JSON.stringify(reason)},"id":${JSON.stringify(record.id)},"contentType":${JSON.stringify(record.contentType)},"creationTime":${JSON.stringify(record.creationTime)},"record":${record.json}}\n`,
-    );
+    const lines = deadLetterLines(rejected, this.#sink, this.#now());
     try {
       const created = await mkdir(this.#directory, { recursive: true, mode: 0o750 });
       if (created !== undefined) await syncDirectory(dirname(created));
@@ -75,13 +90,6 @@ export class FileDeadLetter implements DeadLetter {
       );
     }
     this.#count += rejected.length;
-    // Ids and reasons only: a record's content is audit data, and stays out of the logs.
-    this.#logger.warn("The destination refused records for good; they are in the dead letter.", {
-      records: rejected.length,
-      ids: rejected.slice(0, 10).map(({ record }) => record.id),
-      reason: rejected[0]?.reason,
-      deadLetter: this.location,
-      deadLetteredSinceStart: this.#count,
-    });
+    logDeadLettered(this.#logger, rejected, this.location, this.#count);
   }
 }

@@ -7,9 +7,9 @@ export const REMOTE_SINK_OPTIONS = [
     flag: "--sink-url",
     env: "AUDITFEED_SINK_URL",
     description:
-      "Where the sink delivers: an https:// base URL for http (each preset appends its path); tcp://host:port or tls://host:port for syslog; the data collection endpoint's Logs Ingestion URL for sentinel.",
+      "Where the sink delivers: an https:// base URL for http (each preset appends its path); tcp://host:port or tls://host:port for syslog; the data collection endpoint's Logs Ingestion URL for sentinel; azblob://<account>/<container>[/<prefix>] for azblob.",
     defaultText: "required",
-    sinks: ["http", "syslog", "sentinel"],
+    sinks: ["http", "syslog", "sentinel", "azblob"],
   },
   {
     key: "sinkSecret",
@@ -59,9 +59,29 @@ export const REMOTE_SINK_OPTIONS = [
     key: "deadLetter",
     flag: "--dead-letter",
     env: "AUDITFEED_DEAD_LETTER",
-    description: "Folder that receives records the destination refuses for good, with the reason (see sinks/remote/README.md).",
+    description:
+      "Where records the destination refuses for good go, with the reason: a folder, or azblob://<account>/<container>[/<prefix>] (Azure Blob storage, what the Container Apps Job uses; see sinks/remote/README.md).",
     defaultText: "./auditfeed-data/dead-letter",
     isPath: true,
+    sinks: ["http", "syslog", "sentinel"],
+  },
+  {
+    key: "deadLetterBlobEndpoint",
+    flag: "--dead-letter-blob-endpoint",
+    env: "AUDITFEED_DEAD_LETTER_BLOB_ENDPOINT",
+    description:
+      "Blob endpoint of an azblob:// dead letter's storage account (another cloud's host, a private endpoint, or Azurite's http://127.0.0.1:<port>/<account>).",
+    defaultText: "https://<account>.blob.<cloud's storage suffix>",
+    sinks: ["http", "syslog", "sentinel"],
+  },
+  {
+    key: "deadLetterAccountKey",
+    flag: null,
+    env: "AUDITFEED_DEAD_LETTER_ACCOUNT_KEY",
+    description:
+      "Shared key of an azblob:// dead letter's storage account, for Azurite and local tests only (environment or file, never a flag); without it the managed identity signs in.",
+    defaultText: "none: the managed identity",
+    secret: true,
     sinks: ["http", "syslog", "sentinel"],
   },
 ] as const satisfies readonly OptionSpec[];

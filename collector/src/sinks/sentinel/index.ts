@@ -1,4 +1,4 @@
-import { FileDeadLetter } from "../remote/dead-letter.ts";
+import { createDeadLetter } from "../remote/dead-letter-location.ts";
 import { RemoteSink } from "../remote/remote-sink.ts";
 import type { SinkDefinition } from "../registry.ts";
 import { readSentinelSinkConfig, type SentinelSinkConfig } from "./config.ts";
@@ -20,7 +20,7 @@ export const sentinelSink: SinkDefinition<SentinelSinkConfig> = {
       name: "sentinel",
       delivery: "at-least-once",
       connect: () => sentinelDestination(config, credential()),
-      deadLetter: new FileDeadLetter({ directory: config.remote.deadLetterDirectory, sink: "sentinel", logger }),
+      deadLetter: createDeadLetter(config.remote.deadLetter, "sentinel", logger),
       settings: config.remote.driver,
       logger,
       signal,

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { FileDeadLetter } from "../remote/dead-letter.ts";
+import { createDeadLetter } from "../remote/dead-letter-location.ts";
 import { RemoteSink } from "../remote/remote-sink.ts";
 import type { SinkDefinition } from "../registry.ts";
 import { checkPassed, unreachableSink, type SinkCheckDependencies, type SinkCheckResult } from "../sink-check.ts";
@@ -75,7 +75,7 @@ export const syslogSink: SinkDefinition<SyslogSinkConfig> = {
           close: () => connection.close(),
         };
       },
-      deadLetter: new FileDeadLetter({ directory: config.remote.deadLetterDirectory, sink: "syslog", logger }),
+      deadLetter: createDeadLetter(config.remote.deadLetter, "syslog", logger),
       // One stream: records arrive in the order they were written.
       settings: { ...config.remote.driver, concurrency: 1 },
       logger,

@@ -8,7 +8,7 @@ import { HEC_SOURCETYPE } from "../../../../collector/src/sinks/http/splunk-hec.
 import { createSink } from "../../../../collector/src/sinks/registry.ts";
 import type { OutboundRecord } from "../../../../collector/src/sinks/sink.ts";
 import { describeSinkContract, outbound } from "../contract.ts";
-import { sinkDependencies } from "../fixtures/dependencies.ts";
+import { folderOf, sinkDependencies } from "../fixtures/dependencies.ts";
 import { POISON_MARK, SECRET, startIntake, type IntakeServer } from "../fixtures/intake-server.ts";
 
 const PRESETS = ["splunk-hec", "elasticsearch", "sekoia", "webhook"] as const;
@@ -37,7 +37,7 @@ function httpConfig(preset: Preset, overrides: Partial<HttpSinkConfig> = {}, rem
       secret: SECRET,
       caFile,
       driver: { concurrency: 3, timeoutInMs: 3_000, retry: { initialDelayInMs: 10, maxRetryDelayInMs: 2_000, maxElapsedInMs: 30_000 } },
-      deadLetterDirectory: join(root, `dead-letter-${configs++}`),
+      deadLetter: { kind: "folder", directory: join(root, `dead-letter-${configs++}`) },
       ...remote,
     },
     index: preset === "elasticsearch" ? "o365-audit" : undefined,
@@ -51,7 +51,7 @@ function httpConfig(preset: Preset, overrides: Partial<HttpSinkConfig> = {}, rem
 
 function deadLettered(config: HttpSinkConfig): { id: string; reason: string }[] {
   try {
-    return readFileSync(join(config.remote.deadLetterDirectory, "http-dead-letter.ndjson"), "utf8")
+    return readFileSync(join(folderOf(config.remote.deadLetter), "http-dead-letter.ndjson"), "utf8")
       .split("\n")
       .filter((line) => line !== "")
       .map((line) => JSON.parse(line) as { id: string; reason: string });

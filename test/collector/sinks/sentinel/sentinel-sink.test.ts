@@ -13,7 +13,7 @@ import { createManagedIdentityCredential } from "../../../../collector/src/sourc
 import { createIdentityProvider } from "../../../../emulator/src/identity/index.ts";
 import { startHttpServer } from "../../source/fixtures/servers.ts";
 import { describeSinkContract, outbound } from "../contract.ts";
-import { sinkDependencies } from "../fixtures/dependencies.ts";
+import { folderOf, sinkDependencies } from "../fixtures/dependencies.ts";
 import { MAX_CALL_BYTES, POISON_MARK, startIngestionEndpoint } from "./ingestion-endpoint.ts";
 
 const RULE_ID = "dcr-0123456789abcdef0123456789abcdef";
@@ -81,7 +81,7 @@ function sentinelConfig(cloud: "commercial" | "gcchigh" = "commercial", driver: 
       secret: undefined,
       caFile,
       driver: { concurrency: 3, timeoutInMs: 3_000, retry: { initialDelayInMs: 10, maxRetryDelayInMs: 2_000, maxElapsedInMs: 30_000 }, ...driver },
-      deadLetterDirectory: join(root, `dead-letter-${configs++}`),
+      deadLetter: { kind: "folder", directory: join(root, `dead-letter-${configs++}`) },
     },
     ruleId: RULE_ID,
     stream: STREAM,
@@ -91,7 +91,7 @@ function sentinelConfig(cloud: "commercial" | "gcchigh" = "commercial", driver: 
 
 function deadLettered(config: SentinelSinkConfig): { id: string; reason: string }[] {
   try {
-    return readFileSync(join(config.remote.deadLetterDirectory, "sentinel-dead-letter.ndjson"), "utf8")
+    return readFileSync(join(folderOf(config.remote.deadLetter), "sentinel-dead-letter.ndjson"), "utf8")
       .split("\n")
       .filter((line) => line !== "")
       .map((line) => JSON.parse(line) as { id: string; reason: string });

@@ -10,7 +10,7 @@ import type { OutboundRecord } from "../../../../collector/src/sinks/sink.ts";
 import type { SyslogSinkConfig } from "../../../../collector/src/sinks/syslog/config.ts";
 import { createCertificateAuthority } from "../../../../emulator/src/tls.ts";
 import { describeSinkContract, outbound } from "../contract.ts";
-import { sinkDependencies } from "../fixtures/dependencies.ts";
+import { folderOf, sinkDependencies } from "../fixtures/dependencies.ts";
 import { startRsyslog, structuredId, type Rsyslog } from "../fixtures/rsyslog.ts";
 
 const MAX_MESSAGE_BYTES = 16_384;
@@ -51,7 +51,7 @@ function syslogConfig(receiver: Rsyslog, overrides: Partial<SyslogSinkConfig["re
       secret: undefined,
       caFile: receiver === tls ? caFile : undefined,
       driver: { ...DEFAULT_DRIVER_SETTINGS, timeoutInMs: 5_000, retry: { initialDelayInMs: 10, maxRetryDelayInMs: 200, maxElapsedInMs: 2_000 } },
-      deadLetterDirectory: join(root, `dead-letter-${configs++}`),
+      deadLetter: { kind: "folder", directory: join(root, `dead-letter-${configs++}`) },
       ...overrides,
     },
     clientCertificate,
@@ -128,7 +128,7 @@ describe("syslog sink against a real rsyslogd", () => {
     await sink.flush();
     await sink.close();
     expect((await settled(plain)).slice(start)).toHaveLength(5);
-    const [line] = readFileSync(join(sinkConfig.remote.deadLetterDirectory, "syslog-dead-letter.ndjson"), "utf8").split("\n");
+    const [line] = readFileSync(join(folderOf(sinkConfig.remote.deadLetter), "syslog-dead-letter.ndjson"), "utf8").split("\n");
     const entry = JSON.parse(line ?? "") as { id: string; reason: string; record: unknown };
     expect(entry.id).toBe("too-big");
     expect(entry.reason).toMatch(/more than the 16390 bytes the destination accepts for one record/);
