@@ -17,7 +17,9 @@ import { jobEnvironment } from "./job-environment.ts";
 import type { JobSetting, JobWiring } from "./job-wiring.ts";
 import { CollectorMonitoring } from "./monitoring.ts";
 import type { JobSinkConfig } from "./sinks/config.ts";
-import { SINK_INFRA } from "./sinks/index.ts";
+import { deadLetterInfra } from "./sinks/dead-letter.ts";
+import { hasDeadLetter, SINK_INFRA } from "./sinks/index.ts";
+import type { SinkInfraContext, SinkInfraResult } from "./sinks/sink-infra.ts";
 import { sinkWiring } from "./sinks/wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
 import { ACR_PULL_ROLE_ID, KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
@@ -63,11 +65,7 @@ interface Hosting {
   /** The Log Analytics workspace the job logs to: this stack's own, or in MSSP mode the provider's. */
   readonly workspaceId: pulumi.Output<string>;
   /** The storage account of the state: also where a sink's containers go. */
-  readonly storage: {
-    readonly resourceGroupName: pulumi.Input<string>;
-    readonly accountName: pulumi.Input<string>;
-    readonly blobEndpoint: pulumi.Input<string>;
-  };
+  readonly storage: SinkInfraContext["storage"];
 }
 
 export interface CollectorRuntimeArgs {
@@ -206,7 +204,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       // The account's endpoint as Azure reports it (the blob host differs per cloud), not one derived here.
       { option: "stateBlobEndpoint", value: hosting.stateBlobEndpoint },
     ];
-    const sinkInfra = SINK_INFRA[args.sink.kind]?.declare({
+    const sinkContext: SinkInfraContext = {
       name,
       customer: args.customer,
       cloud: args.cloud,
@@ -216,12 +214,17 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       workspaceId: hosting.workspaceId,
       grant: (resourceName, scope, roleGuid) => this.roleAssignment(resourceName, pulumi.output(scope), identity.principalId, roleGuid, client.subscriptionId),
       parent: this,
-    });
+    };
+    const ownInfra = SINK_INFRA[args.sink.kind];
+    const sinkInfra: SinkInfraResult[] = [
+      ...(ownInfra === undefined ? [] : [ownInfra.declare(sinkContext)]),
+      ...(hasDeadLetter(args.sink.kind) ? [deadLetterInfra(sinkContext)] : []),
+    ];
     const wiring = mergeWiring([
       { settings: common, secrets: [], files: [] },
       hosting.credentialWiring,
       sinkWiring(name, args.sink, { resourceGroupName, vaultName: vault.name }, this),
-      ...(sinkInfra === undefined ? [] : [sinkInfra.wiring]),
+      ...sinkInfra.map((part) => part.wiring),
     ]);
 
     const job = new app.Job(
@@ -265,7 +268,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
         },
       },
       // The first run must find consent, the directory role, the credential and its own data-plane roles in place.
-      { parent: this, dependsOn: [...args.grants, ...hosting.readiness, ...(sinkInfra?.readiness ?? []), vaultAccess, ...imagePull] },
+      { parent: this, dependsOn: [...args.grants, ...hosting.readiness, ...sinkInfra.flatMap((part) => part.readiness), vaultAccess, ...imagePull] },
     );
 
     this.resourceGroupName = resourceGroupName;
@@ -376,7 +379,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       credentialWiring: credential.wiring,
       credentialExpiresAt: credential.expiresAt,
       readiness: [credential.credential, stateAccess],
-      storage: { resourceGroupName, accountName: account.name, blobEndpoint: account.primaryEndpoints.blob },
+      storage: { resourceGroupName, accountName: account.name, blobEndpoint: account.primaryEndpoints.blob, shared: false },
     };
   }
 
@@ -413,7 +416,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       credentialWiring: { settings: [{ option: "credential", value: "federated" }], secrets: [], files: [] },
       credentialExpiresAt: undefined,
       readiness: [container, lock],
-      storage: { resourceGroupName: shared.resourceGroupName, accountName: shared.stateAccountName, blobEndpoint: shared.stateBlobEndpoint },
+      storage: { resourceGroupName: shared.resourceGroupName, accountName: shared.stateAccountName, blobEndpoint: shared.stateBlobEndpoint, shared: true },
     };
   }
 

@@ -3,7 +3,7 @@ import type { Cloud } from "../collector/src/config/clouds.ts";
 import { CONTENT_TYPES, isContentType } from "../collector/src/source/content.ts";
 import type { ContentType } from "../collector/src/source/content.ts";
 import { ConfigValues, configError, defaultLocation } from "./config-values.ts";
-import { parseSinkConfig, SINK_CONFIG_KEYS, type JobSinkConfig } from "./sinks/config.ts";
+import { parseSinkConfig, refuseNotStackSettings, SINK_CONFIG_KEYS, type JobSinkConfig } from "./sinks/config.ts";
 
 /** How the collector proves its identity to Entra (see docs/deploy.md, "Credentials"). */
 export const CREDENTIAL_MODES = ["federated", "certificate", "secret"] as const;
@@ -128,6 +128,7 @@ const STACK_REFERENCE = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
  * The Pulumi.yaml schema is checked by the CLI only; mocks and `pulumi preview --non-interactive` scripts rely on this.
  */
 export function parseStackConfig(values: Readonly<Record<string, string>>, context: ConfigContext = {}): StackConfig {
+  refuseNotStackSettings(values);
   const config = new ConfigValues("auditfeed", CONFIG_KEYS, values);
   const customer = config.required("customer", "a short lowercase name such as contoso");
   if (!CUSTOMER_SLUG.test(customer)) {

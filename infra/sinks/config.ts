@@ -24,21 +24,45 @@ export interface JobSinkConfig {
   readonly settings: readonly SinkSetting[];
 }
 
-/** The sink options of the collector's table (collector/src/config/options.ts) that some job sink reads. */
-export const SINK_OPTION_SPECS: readonly OptionSpec[] = (OPTIONS as readonly OptionSpec[]).filter(
-  (option) => option.sinks?.some((kind) => isJobSink(kind)) === true,
-);
+/**
+ * Sink options no stack sets, with why: the dead letter is the stack's (records refused for good must outlive the job's
+ * disk, which Container Apps throws away after every run), and account keys are for Azurite (the job signs in to
+ * storage with its managed identity; the stack's storage account has shared keys off).
+ */
+const NOT_STACK_SETTINGS: Readonly<Partial<Record<OptionKey, string>>> = {
+  deadLetter: "the stack puts the dead letter in a container of its storage account, as records refused for good must outlive the job's throwaway disk",
+  deadLetterBlobEndpoint: "the stack puts the dead letter in a container of its storage account",
+  deadLetterAccountKey: "account keys are for Azurite; the job signs in to storage with its managed identity",
+  sinkAccountKey: "account keys are for Azurite; the job signs in to storage with its managed identity",
+};
 
-/** The stack's keys for sink options: the collector's own option keys (`auditfeed:sinkUrl` is the collector's `sinkUrl`). */
-export const SINK_CONFIG_KEYS = SINK_OPTION_SPECS.map((option) => option.key as OptionKey);
+/** Why the stack's owner may not set `key`, a sink option of the collector, or undefined when it may (for some job sink). */
+function notAStackSetting(spec: OptionSpec): string | undefined {
+  const key = spec.key as OptionKey;
+  const fixed = NOT_STACK_SETTINGS[key];
+  if (fixed !== undefined) return fixed;
+  const jobSinks = (spec.sinks ?? []).filter(isJobSink);
+  const owners = jobSinks.map((kind) => SINK_INFRA[kind]).filter((infra) => infra?.provides[key] !== undefined);
+  return owners.length === jobSinks.length ? owners[0]?.why : undefined;
+}
+
+/** The sink options of the collector's table (collector/src/config/options.ts) that some job sink reads. */
+const SINK_OPTION_SPECS: readonly OptionSpec[] = (OPTIONS as readonly OptionSpec[]).filter((option) => option.sinks?.some((kind) => isJobSink(kind)) === true);
 
 /**
- * Options the stack sets for every sink that has them, with why: the stack's owner cannot choose them (a folder on
- * the job's disk, which Container Apps throws away after every run, would lose what it holds).
+ * The stack's keys for sink options: the collector's own option keys (`auditfeed:sinkUrl` is the collector's
+ * `sinkUrl`), for the options the stack's owner sets for some job sink.
  */
-const STACK_SET_OPTIONS: Readonly<Partial<Record<OptionKey, string>>> = {
-  deadLetter: "records the destination refuses for good must outlive the job's throwaway disk",
-};
+export const SINK_CONFIG_KEYS = SINK_OPTION_SPECS.filter((option) => notAStackSetting(option) === undefined).map((option) => option.key as OptionKey);
+
+/** Refuses, naming why, a sink option of the collector that no stack sets (before unknown keys are refused as typos). */
+export function refuseNotStackSettings(values: Readonly<Record<string, string>>): void {
+  const refused = SINK_OPTION_SPECS.flatMap((spec) => {
+    const why = values[spec.key] === undefined ? undefined : notAStackSetting(spec);
+    return why === undefined ? [] : [`auditfeed:${spec.key} is not a setting of a stack (${why}): remove it with \`pulumi config rm ${spec.key}\`.`];
+  });
+  if (refused.length > 0) throw configError(refused.join("\n"));
+}
 
 /** Name of a sink option's Key Vault secret and job secret: `sinkCaFile` → `sink-ca-file`. */
 export function sinkSecretName(option: OptionKey): string {
@@ -70,10 +94,10 @@ export function parseSinkConfig(values: Readonly<Record<string, string>>, secret
   const problems: string[] = [];
   const settings: SinkSetting[] = [];
   for (const spec of SINK_OPTION_SPECS) {
-    const value = values[spec.key];
+    const value = SINK_CONFIG_KEYS.includes(spec.key as OptionKey) ? values[spec.key] : undefined;
     if (value === undefined) continue;
     const key = spec.key as OptionKey;
-    const problem = settingProblem(spec, value, kind, secretKeys, STACK_SET_OPTIONS[key] ?? (infra?.provides[key] !== undefined ? infra.why : undefined));
+    const problem = settingProblem(spec, value, kind, secretKeys, infra?.provides[key] !== undefined ? infra.why : undefined);
     if (problem !== undefined) problems.push(problem);
     else settings.push({ option: key, value, form: spec.isPath === true ? "file" : spec.secret === true ? "secret" : "value" });
   }
@@ -94,7 +118,7 @@ function settingProblem(
   const key = `auditfeed:${spec.key}`;
   const sinks = spec.sinks ?? [];
   if (!sinks.includes(kind)) {
-    return `${key} configures the ${sinks.join(" or ")} sink, but auditfeed:sink is ${kind}: remove it with \`pulumi config rm ${spec.key}\`, or set auditfeed:sink to ${sinks.filter(isJobSink).join(" or ")}.`;
+    return `${key} configures the ${oneOf(sinks)} sink, but auditfeed:sink is ${kind}: remove it with \`pulumi config rm ${spec.key}\`, or set auditfeed:sink to ${oneOf(sinks.filter(isJobSink))}.`;
   }
   if (providedBecause !== undefined)
     return `${key} is set by the stack for the ${kind} sink (${providedBecause}): remove it with \`pulumi config rm ${spec.key}\`.`;
@@ -148,4 +172,9 @@ function collectorProblems(
   };
   sinkDefinition(kind).readConfig(reader);
   return problems;
+}
+
+/** "a", "a or b", "a, b or c". */
+function oneOf(items: readonly string[]): string {
+  return items.length < 2 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1] ?? ""}`;
 }

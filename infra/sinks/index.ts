@@ -1,4 +1,6 @@
+import { OPTIONS, type OptionSpec } from "../../collector/src/config/options.ts";
 import { SINK_KINDS, type SinkKind } from "../../collector/src/sinks/kinds.ts";
+import { azblobInfra } from "./azblob.ts";
 import type { SinkInfra } from "./sink-infra.ts";
 
 /**
@@ -13,4 +15,9 @@ export function isJobSink(value: string): value is JobSink {
 }
 
 /** The sinks that need Azure resources beside the job; one module each in this folder. */
-export const SINK_INFRA: Readonly<Partial<Record<JobSink, SinkInfra>>> = {};
+export const SINK_INFRA: Readonly<Partial<Record<JobSink, SinkInfra>>> = { azblob: azblobInfra };
+
+/** Whether the sink has a dead letter (the collector's `deadLetter` option is one of its options): the stack provides it. */
+export function hasDeadLetter(kind: JobSink): boolean {
+  return (OPTIONS as readonly OptionSpec[]).some((option) => option.key === "deadLetter" && option.sinks?.includes(kind) === true);
+}

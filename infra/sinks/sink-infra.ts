@@ -18,6 +18,8 @@ export interface SinkInfraContext {
     readonly accountName: pulumi.Input<string>;
     /** As Azure reports it, with a trailing slash. */
     readonly blobEndpoint: pulumi.Input<string>;
+    /** MSSP mode: the provider's account, on which the job's identity has blob data rights already. */
+    readonly shared: boolean;
   };
   /** The Log Analytics workspace of the job's logs, when this stack owns it (dedicated hosting). */
   readonly workspaceId: pulumi.Input<string> | undefined;

@@ -10,6 +10,7 @@ import { createClientCertificate } from "../../emulator/src/tls.ts";
 import { parseStackConfig } from "../../infra/config.ts";
 import { JOB_SINKS } from "../../infra/sinks/index.ts";
 import { declareTenantStack } from "../../infra/tenant-stack.ts";
+import { STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "../../infra/well-known-ids.ts";
 import { jobOfCustomer, vaultContents } from "./fixtures/job-container.ts";
 import { containerEnvironment } from "./stack-job.ts";
 import { installMocks, valueOf } from "./mocks.ts";
@@ -95,6 +96,31 @@ describe("the example stacks", () => {
 
     const collector = loadConfig({ argv: [], env, cwd: folder });
     expect(collector.sink.kind).toBe(config.sink.kind);
+    // What must outlive the job's disk is in containers of the stack's storage account, which only the job's identity
+    // may write (a role on each container, not on the account).
+    const containers = new Map<string, string>();
+    if (collector.sink.kind === "http" || collector.sink.kind === "syslog") {
+      expect(collector.sink.remote.deadLetter).toMatchObject({ kind: "azblob", folder: { container: "auditfeed-dead-letter" } });
+      containers.set("auditfeed-dead-letter", "dead-letter");
+    }
+    if (collector.sink.kind === "azblob") {
+      expect(collector.sink.folder).toMatchObject({ container: "auditfeed-archive", prefix: "", accountUrl: expect.stringMatching(/^https:\/\//) as unknown });
+      containers.set("auditfeed-archive", "archive");
+    }
+    for (const [container, purpose] of containers) {
+      const created = registered.find(
+        (r) =>
+          r.type === "azure-native:storage:BlobContainer" &&
+          (r.inputs as { containerName?: string }).containerName === container &&
+          r.name.startsWith(`${config.customer}-`),
+      );
+      expect(created, container).toBeDefined();
+      const role = registered.find(
+        (r) => r.type === "azure-native:authorization:RoleAssignment" && r.name === `${config.customer}-collector-${purpose}-blob-contributor`,
+      );
+      expect((role?.inputs as { scope?: string }).scope).toBe(`${created?.name ?? ""}-id`);
+      expect(String((role?.inputs as { roleDefinitionId?: string }).roleDefinitionId)).toContain(STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID);
+    }
     // Each sink setting reaches the collector: plain values as the variable's value, secrets only by reference.
     for (const setting of config.sink.settings) {
       const spec = OPTIONS.find((option) => option.key === setting.option);

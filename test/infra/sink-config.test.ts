@@ -26,11 +26,28 @@ function refusal(values: Record<string, string>, secretKeys: readonly string[] =
 }
 
 describe("the stack's sink settings", () => {
-  it("should offer every collector sink but the file sink, and every option of those sinks under its collector key", () => {
+  it("should offer every collector sink but the file sink, and the options their owner sets under the collector's keys", () => {
     expect(JOB_SINKS).toEqual(SINK_KINDS.filter((kind) => kind !== "file"));
-    const expected = (OPTIONS as readonly OptionSpec[]).filter((option) => option.sinks?.some((kind) => kind !== "file")).map((option) => option.key);
-    expect(SINK_CONFIG_KEYS).toEqual(expected);
-    for (const key of expected) expect(CONFIG_KEYS).toContain(key);
+    for (const key of ["sinkUrl", "sinkSecret", "sinkPreset", "sinkCaFile", "sinkClientCertificate", "sinkTimeout"]) expect(SINK_CONFIG_KEYS).toContain(key);
+    // The dead letter and the archive's container are the stack's; account keys are for Azurite; the file sink is not offered.
+    for (const key of ["deadLetter", "deadLetterBlobEndpoint", "deadLetterAccountKey", "sinkAccountKey", "sinkBlobEndpoint", "sinkDir"]) {
+      expect(SINK_CONFIG_KEYS).not.toContain(key);
+    }
+    for (const key of SINK_CONFIG_KEYS) expect(CONFIG_KEYS).toContain(key);
+    expect(SINK_CONFIG_KEYS.every((key) => (OPTIONS as readonly OptionSpec[]).some((option) => option.key === key && option.sinks !== undefined))).toBe(true);
+  });
+
+  it("should refuse, saying why, an option the stack sets itself or the job never needs", () => {
+    expect(refusal({ ...minimal, sink: "http", deadLetter: "/var/dead" })).toBe(
+      "auditfeed:deadLetter is not a setting of a stack (the stack puts the dead letter in a container of its storage account, as records refused for good must outlive the job's throwaway disk): remove it with `pulumi config rm deadLetter`.",
+    );
+    expect(refusal({ ...minimal, sink: "azblob", sinkAccountKey: "key" })).toContain(
+      "auditfeed:sinkAccountKey is not a setting of a stack (account keys are for Azurite;",
+    );
+    expect(refusal({ ...minimal, sink: "azblob", sinkUrl: "azblob://mine/archive" })).toContain(
+      "auditfeed:sinkUrl is set by the stack for the azblob sink (the archive is a container the stack creates in its storage account, with access for the job's identity alone): remove it with `pulumi config rm sinkUrl`.",
+    );
+    expect(parseStackConfig({ ...minimal, sink: "azblob" }).sink).toEqual({ kind: "azblob", settings: [] });
   });
 
   it("should declare every key in Pulumi.yaml, each secret sink option as a secret", () => {
