@@ -118,7 +118,7 @@ describe("parseStackConfig", () => {
     ],
     [
       { ...minimal, sinkUrl: "https://siem.example" },
-      "The stdout sink's settings are invalid:\n  - auditfeed:sinkUrl configures the http, syslog or azblob sink, but auditfeed:sink is stdout: remove it with `pulumi config rm sinkUrl`, or set auditfeed:sink to http, syslog or azblob.",
+      "The stdout sink's settings are invalid:\n  - auditfeed:sinkUrl configures the http, syslog, sentinel or azblob sink, but auditfeed:sink is stdout: remove it with `pulumi config rm sinkUrl`, or set auditfeed:sink to http, syslog, sentinel or azblob.",
     ],
     [{ ...minimal, sinkDir: "/var/lib/auditfeed" }, "auditfeed:sinkDir is not a setting of this stack"],
     [{ ...minimal, image: "auditfeed:latest" }, "auditfeed:image must be a full image reference such as ghcr.io/auditfeed/auditfeed:0.1.0"],

@@ -99,7 +99,7 @@ describe("the example stacks", () => {
     // What must outlive the job's disk is in containers of the stack's storage account, which only the job's identity
     // may write (a role on each container, not on the account).
     const containers = new Map<string, string>();
-    if (collector.sink.kind === "http" || collector.sink.kind === "syslog") {
+    if (collector.sink.kind === "http" || collector.sink.kind === "syslog" || collector.sink.kind === "sentinel") {
       expect(collector.sink.remote.deadLetter).toMatchObject({ kind: "azblob", folder: { container: "auditfeed-dead-letter" } });
       containers.set("auditfeed-dead-letter", "dead-letter");
     }
