@@ -93,6 +93,36 @@ describe.each(STACK_CASES)("the collector job's environment, $mode credential in
   });
 });
 
+// Issue 9, item 4: in MSSP mode the archive and the dead letter are containers of the provider's account, one per
+// customer, reached with the provider's identity (which has blob data rights on that account: no role per container).
+describe.each(["azblob", "syslog"])("the collector job in MSSP mode with the %s sink", (sink) => {
+  it("should hold the customer's containers in the provider's account, accepted by the collector as is", async () => {
+    const extra: Record<string, string> = sink === "syslog" ? { sink, sinkUrl: "tcp://siem.example:514" } : { sink };
+    const { job, customer } = await declareStackJob(registered, "gcchigh", "mssp", extra);
+    const folder = mkdtempSync(join(root, `${customer}-`));
+    const config = loadConfig({ argv: [], env: containerEnvironment(job, folder), cwd: folder });
+    const expected = {
+      account: PROVIDER_STATE_ACCOUNT,
+      container: sink === "azblob" ? `archive-${customer}` : `dead-letter-${customer}`,
+      prefix: "",
+      accountUrl: `https://${PROVIDER_STATE_ACCOUNT}.blob.${CLOUD_TABLE.gcchigh.storageSuffix}`,
+      managedIdentityClientId: PROVIDER_IDENTITY.clientId,
+    };
+    if (config.sink.kind === "azblob") expect(config.sink.folder).toEqual(expected);
+    else if (config.sink.kind === "syslog") expect(config.sink.remote.deadLetter).toEqual({ kind: "azblob", folder: expected });
+    else throw new Error(`unexpected sink ${config.sink.kind}`);
+    const containers = registered.filter((r) => r.type === "azure-native:storage:BlobContainer" && r.name.startsWith(`${customer}-`));
+    expect(containers.map((r) => (r.inputs as { accountName: string; containerName: string }).containerName).sort()).toEqual(
+      [`state-${customer}`, expected.container].sort(),
+    );
+    expect(
+      registered.filter(
+        (r) => r.type === "azure-native:authorization:RoleAssignment" && r.name.includes(`${customer}-`) && r.name.includes("blob-contributor"),
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe("jobEnvironment", () => {
   it("should name each variable after the collector's options table", () => {
     expect(

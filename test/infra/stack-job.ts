@@ -89,10 +89,15 @@ export interface StackJob {
 let deployments = 0;
 
 /** Declares a tenant stack under the mocks and returns its Job resource's inputs, as Container Apps would receive them. */
-export async function declareStackJob(registered: readonly MockResourceArgs[], cloud: CloudName, mode: Mode): Promise<StackJob> {
+export async function declareStackJob(
+  registered: readonly MockResourceArgs[],
+  cloud: CloudName,
+  mode: Mode,
+  extra: Readonly<Record<string, string>> = {},
+): Promise<StackJob> {
   const customer = `env${++deployments}`;
   const modeSettings = mode === "mssp" ? { providerStack: providerStackName(cloud) } : { credential: mode, subscriptionTenantId: CUSTOMER_TENANT };
-  const config = parseStackConfig({ customer, tenantId: CUSTOMER_TENANT, cloud, ...modeSettings });
+  const config = parseStackConfig({ customer, tenantId: CUSTOMER_TENANT, cloud, ...modeSettings, ...extra });
   const outputs = declareTenantStack(config, {
     stack: "test",
     now: new Date("2026-11-22T10:00:00Z"),
