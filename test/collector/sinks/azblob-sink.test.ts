@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { AzblobSinkConfig } from "../../../collector/src/sinks/azblob/index.ts";
-import { createSink } from "../../../collector/src/sinks/registry.ts";
+import { checkSink, createSink } from "../../../collector/src/sinks/registry.ts";
 import type { Sink, SinkCheckpoint } from "../../../collector/src/sinks/sink.ts";
 import type { BlobFolder } from "../../../collector/src/storage/blob-container.ts";
 import { archivedIds, readArchive } from "../../fixtures/archive.ts";
@@ -121,6 +121,9 @@ describe("azblob sink", () => {
       code: "AF_ERR_SINK_REJECTED",
       message: expect.stringContaining("does not exist. Create it (the Pulumi stack does).") as unknown,
     });
-    await expect(sink.check?.()).rejects.toMatchObject({ code: "AF_ERR_SINK_REJECTED" });
+    expect(await checkSink(config(), { signal: undefined, credential: sinkDependencies().credential })).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining("does not exist. Create it") as unknown,
+    });
   });
 });

@@ -43,7 +43,7 @@ const remote = (url: string, overrides: Partial<HttpSinkConfig["remote"]> = {}):
   secret: SECRET,
   caFile: undefined,
   driver: { ...DEFAULT_DRIVER_SETTINGS, timeoutInMs: 1_500 },
-  deadLetterDirectory: join(root, "dead-letter"),
+  deadLetter: { kind: "folder", directory: join(root, "dead-letter") },
   ...overrides,
 });
 
