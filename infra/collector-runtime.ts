@@ -18,7 +18,7 @@ import type { JobSetting, JobWiring } from "./job-wiring.ts";
 import { CollectorMonitoring } from "./monitoring.ts";
 import type { JobSinkConfig } from "./sinks/config.ts";
 import { deadLetterInfra } from "./sinks/dead-letter.ts";
-import { hasDeadLetter, SINK_INFRA } from "./sinks/index.ts";
+import { hasDeadLetter, sinkInfraFor } from "./sinks/index.ts";
 import type { SinkInfraContext, SinkInfraResult } from "./sinks/sink-infra.ts";
 import { sinkWiring } from "./sinks/wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
@@ -215,7 +215,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
       grant: (resourceName, scope, roleGuid) => this.roleAssignment(resourceName, pulumi.output(scope), identity.principalId, roleGuid, client.subscriptionId),
       parent: this,
     };
-    const ownInfra = SINK_INFRA[args.sink.kind];
+    const ownInfra = sinkInfraFor(args.sink.kind, (option) => args.sink.settings.some((setting) => setting.option === option));
     const sinkInfra: SinkInfraResult[] = [
       ...(ownInfra === undefined ? [] : [ownInfra.declare(sinkContext)]),
       ...(hasDeadLetter(args.sink.kind) ? [deadLetterInfra(sinkContext)] : []),

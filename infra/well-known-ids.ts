@@ -19,3 +19,6 @@ export const STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID = "ba92f5b4-2d11-453d-a403-e9
 export const KEY_VAULT_SECRETS_USER_ROLE_ID = "4633458b-17de-408a-b874-0445c86b69e6";
 /** Azure built-in role AcrPull: pull images from one container registry. */
 export const ACR_PULL_ROLE_ID = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+
+/** Azure built-in role "Monitoring Metrics Publisher": send data to a data collection rule through the Logs Ingestion API. */
+export const MONITORING_METRICS_PUBLISHER_ROLE_ID = "3913510d-42f4-4e42-8a64-420c390055eb";

@@ -3,7 +3,7 @@ import { OPTIONS, type OptionKey, type OptionSpec } from "../../collector/src/co
 import { sinkDefinition } from "../../collector/src/sinks/registry.ts";
 import { configError } from "../config-values.ts";
 import { SECRET_MOUNT_PATH } from "../job-wiring.ts";
-import { isJobSink, JOB_SINKS, SINK_INFRA, type JobSink } from "./index.ts";
+import { isJobSink, JOB_SINKS, SINK_INFRA, sinkInfraFor, type JobSink } from "./index.ts";
 
 /**
  * How a sink option reaches the job: a plain value; a secret (Key Vault, then a secret reference); or the content of a
@@ -42,7 +42,8 @@ function notAStackSetting(spec: OptionSpec): string | undefined {
   const fixed = NOT_STACK_SETTINGS[key];
   if (fixed !== undefined) return fixed;
   const jobSinks = (spec.sinks ?? []).filter(isJobSink);
-  const owners = jobSinks.map((kind) => SINK_INFRA[kind]).filter((infra) => infra?.provides[key] !== undefined);
+  // An option a sink's infra provides stays the owner's to set when they may bring their own resources instead.
+  const owners = jobSinks.map((kind) => SINK_INFRA[kind]).filter((infra) => infra?.provides[key] !== undefined && infra.ownResourcesOption === undefined);
   return owners.length === jobSinks.length ? owners[0]?.why : undefined;
 }
 
@@ -90,7 +91,7 @@ export function parseSinkConfig(values: Readonly<Record<string, string>>, secret
     const why = kind === "file" ? " The job's disk is thrown away after every run, so the file sink would lose what it wrote." : "";
     throw configError(`auditfeed:sink must be one of ${JOB_SINKS.join(", ")}; got "${kind}".${why} Set it with \`pulumi config set sink <sink>\`.`);
   }
-  const infra = SINK_INFRA[kind];
+  const infra = sinkInfraFor(kind, (option) => values[option] !== undefined);
   const problems: string[] = [];
   const settings: SinkSetting[] = [];
   for (const spec of SINK_OPTION_SPECS) {

@@ -1,6 +1,7 @@
-import { OPTIONS, type OptionSpec } from "../../collector/src/config/options.ts";
+import { OPTIONS, type OptionKey, type OptionSpec } from "../../collector/src/config/options.ts";
 import { SINK_KINDS, type SinkKind } from "../../collector/src/sinks/kinds.ts";
 import { azblobInfra } from "./azblob.ts";
+import { SENTINEL_INFRA } from "./sentinel.ts";
 import type { SinkInfra } from "./sink-infra.ts";
 
 /**
@@ -15,7 +16,13 @@ export function isJobSink(value: string): value is JobSink {
 }
 
 /** The sinks that need Azure resources beside the job; one module each in this folder. */
-export const SINK_INFRA: Readonly<Partial<Record<JobSink, SinkInfra>>> = { azblob: azblobInfra };
+export const SINK_INFRA: Readonly<Partial<Record<JobSink, SinkInfra>>> = { azblob: azblobInfra, sentinel: SENTINEL_INFRA };
+
+/** The infra the stack declares for `kind`, unless the owner named resources of their own (`isSet` tells which options they set). */
+export function sinkInfraFor(kind: JobSink, isSet: (option: OptionKey) => boolean): SinkInfra | undefined {
+  const infra = SINK_INFRA[kind];
+  return infra?.ownResourcesOption !== undefined && isSet(infra.ownResourcesOption) ? undefined : infra;
+}
 
 /** Whether the sink has a dead letter (the collector's `deadLetter` option is one of its options): the stack provides it. */
 export function hasDeadLetter(kind: JobSink): boolean {

@@ -46,5 +46,11 @@ export interface SinkInfra {
   readonly provides: Readonly<Partial<Record<OptionKey, string>>>;
   /** Why the stack sets `provides` itself, for the message that refuses them. */
   readonly why: string;
+  /**
+   * The option by which the stack's owner names resources of their own instead (sentinel: `sinkRuleId`, an existing
+   * data collection rule): when it is set, the stack creates and provides nothing for the sink, and the owner sets
+   * the options as for a sink without infra.
+   */
+  readonly ownResourcesOption?: OptionKey;
   declare(context: SinkInfraContext): SinkInfraResult;
 }

@@ -37,7 +37,7 @@ export function installMocks(options: MockOptions, project = "auditfeed", stack 
     newResource(args) {
       registered.push(args);
       const inputs = args.inputs as Record<string, unknown>;
-      return { id: `${args.name}-id`, state: { ...inputs, ...computedState(args, options) } };
+      return { id: `${args.name}-id`, state: { ...inputs, ...computedState(args, options, registered) } };
     },
     call(args: MockCallArgs) {
       return callResult(args, options);
@@ -47,9 +47,16 @@ export function installMocks(options: MockOptions, project = "auditfeed", stack 
   return registered;
 }
 
-function computedState(args: MockResourceArgs, options: MockOptions): Record<string, unknown> {
+function computedState(args: MockResourceArgs, options: MockOptions, registered: readonly MockResourceArgs[]): Record<string, unknown> {
   const inputs = args.inputs as Record<string, unknown>;
   switch (args.type) {
+    case "azure-native:monitor:DataCollectionEndpoint": {
+      // Azure answers with a host in the provider's cloud: the Logs Ingestion domain differs in Azure Government.
+      const suffix = azureEnvironment(args, registered) === "usgovernment" ? "azure.us" : "azure.com";
+      return { logsIngestion: { endpoint: `https://${args.name}-a1b2.${String(inputs.location)}-1.ingest.monitor.${suffix}` } };
+    }
+    case "azure-native:monitor:DataCollectionRule":
+      return { immutableId: `dcr-${createHash("sha256").update(args.name).digest("hex").slice(0, 32)}` };
     case "azuread:index/application:Application":
       return { clientId: mockGuid(`client-id-${args.name}`), objectId: `object-id-${args.name}` };
     case "azuread:index/servicePrincipal:ServicePrincipal":
@@ -79,6 +86,13 @@ function computedState(args: MockResourceArgs, options: MockOptions): Record<str
     default:
       return {};
   }
+}
+
+/** The `environment` of the azure-native provider a resource was created with (registered earlier under its name). */
+function azureEnvironment(args: MockResourceArgs, registered: readonly MockResourceArgs[]): unknown {
+  const name = args.provider?.split("::")[3];
+  const provider = registered.find((resource) => resource.type === "pulumi:providers:azure-native" && resource.name === name);
+  return (provider?.inputs as Record<string, unknown> | undefined)?.["environment"];
 }
 
 function callResult(args: MockCallArgs, options: MockOptions): Record<string, unknown> {
