@@ -11,7 +11,8 @@ import { parseStackConfig } from "../../infra/config.ts";
 import { SENTINEL_INFRA, STREAM_COLUMNS, TABLE_COLUMNS, TRANSFORM_KQL } from "../../infra/sinks/sentinel.ts";
 import { declareTenantStack } from "../../infra/tenant-stack.ts";
 import { MONITORING_METRICS_PUBLISHER_ROLE_ID } from "../../infra/well-known-ids.ts";
-import { containerEnvironment, jobOfCustomer } from "./fixtures/job-container.ts";
+import { jobOfCustomer } from "./fixtures/job-container.ts";
+import { containerEnvironment } from "./stack-job.ts";
 import { installMocks, valueOf } from "./mocks.ts";
 
 const SUBSCRIPTION_TENANT = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
