@@ -66,8 +66,8 @@ export class Delivery {
   /** The open group: blobs whose every new record was written, with their duplicate counts for the reports. */
   #blobs: GroupEntry[] = [];
   #ids = new Set<string>();
-  /** Parts committed mid-blob since the last `commit` returned: reported by the next one. */
-  #parts: CommittedBlob[] = [];
+  /** What commits made mid-blob since the last `commit` returned (the group's whole blobs, then the part): reported by the next one. */
+  #committedEarly: CommittedBlob[] = [];
   #openedAt = 0;
   #committedCheckpoint: SinkCheckpoint | null;
   readonly #onFlush: ((seconds: number) => void) | undefined;
@@ -143,8 +143,17 @@ export class Delivery {
 
   /** Commits the group with the records of the blob in hand so far; the blob itself goes on in the next group. */
   async #commitPart(descriptor: ContentDescriptor, records: readonly RecordRef[], duplicates: number, bytes: number): Promise<void> {
-    await this.#commitGroup({ records });
-    this.#parts.push({ contentType: descriptor.contentType, contentId: descriptor.contentId, outcome: "partial", records: records.length, duplicates, bytes });
+    const group = await this.#commitGroup({ records });
+    // The whole blobs of the group are committed by this step too: the cycle must hear of them, or it would hold its
+    // cursor at the first of them and count them nowhere.
+    this.#committedEarly.push(...group.map(committedBlob), {
+      contentType: descriptor.contentType,
+      contentId: descriptor.contentId,
+      outcome: "partial",
+      records: records.length,
+      duplicates,
+      bytes,
+    });
     this.#logger.debug("Committed part of a blob bigger than a delivery group.", { contentId: descriptor.contentId, records: records.length });
   }
 
@@ -164,19 +173,9 @@ export class Delivery {
    */
   async commit(extra: Pick<Commit, "cursors" | "failed"> = {}): Promise<CommittedBlob[]> {
     const group = await this.#commitGroup(extra);
-    const parts = this.#parts;
-    this.#parts = [];
-    return [
-      ...parts,
-      ...group.map(({ commit: blob, duplicates, bytes }) => ({
-        contentType: blob.contentType,
-        contentId: blob.contentId,
-        outcome: blob.outcome,
-        records: blob.records.length,
-        duplicates,
-        bytes,
-      })),
-    ];
+    const early = this.#committedEarly;
+    this.#committedEarly = [];
+    return [...early, ...group.map(committedBlob)];
   }
 
   async #commitGroup(extra: Pick<Commit, "cursors" | "failed" | "records">): Promise<GroupEntry[]> {
@@ -251,6 +250,10 @@ export class Delivery {
  */
 export function stopsTheCycle(error: unknown): boolean {
   return isSinkError(error) || (isAuditfeedError(error) && error.code.startsWith("AF_ERR_STATE"));
+}
+
+function committedBlob({ commit: blob, duplicates, bytes }: GroupEntry): CommittedBlob {
+  return { contentType: blob.contentType, contentId: blob.contentId, outcome: blob.outcome, records: blob.records.length, duplicates, bytes };
 }
 
 function blobCommit(descriptor: ContentDescriptor, outcome: BlobCommit["outcome"], records: readonly RecordRef[]): BlobCommit {

@@ -147,6 +147,17 @@ describe("Delivery", () => {
       expect(delivered.ids.size).toBe(6);
     });
 
+    it("should report the whole blobs that a part's commit took along, so the cycle counts them and moves its cursor past them", async () => {
+      expect(await delivery.deliverBlob(blob("small"), batches(records("1", "2")))).toBe(2);
+      expect(await delivery.deliverBlob(blob("big"), batches(records("3", "4"), records("5")))).toBe(3);
+      expect(await store.committedBlobs([listed("small"), listed("big")])).toEqual(new Set(["small"]));
+      expect(await delivery.commit()).toEqual([
+        { contentType: "Audit.Exchange", contentId: "small", outcome: "delivered", records: 2, duplicates: 0, bytes: 20 },
+        { contentType: "Audit.Exchange", contentId: "big", outcome: "partial", records: 2, duplicates: 0, bytes: 20 },
+        { contentType: "Audit.Exchange", contentId: "big", outcome: "delivered", records: 1, duplicates: 0, bytes: 10 },
+      ]);
+    });
+
     it("should deliver only the rest when it is fetched again after a failure, even in another order", async () => {
       await expect(
         delivery.deliverBlob(blob("big"), batches(records("1", "2"), records("3", "4"), records("5"), new Error("download broke off"))),
