@@ -6,8 +6,9 @@ import { CLOUDS } from "../../../../collector/src/config/clouds.ts";
 import { defaultConfig, type CollectorConfig } from "../../../../collector/src/config/config.ts";
 import { isAuditfeedError } from "../../../../collector/src/errors.ts";
 import { createLogger } from "../../../../collector/src/log/logger.ts";
-import { createSink } from "../../../../collector/src/sinks/registry.ts";
+import { checkSink, createSink } from "../../../../collector/src/sinks/registry.ts";
 import type { SentinelSinkConfig } from "../../../../collector/src/sinks/sentinel/config.ts";
+import type { SinkCheckResult } from "../../../../collector/src/sinks/sink-check.ts";
 import type { OutboundRecord } from "../../../../collector/src/sinks/sink.ts";
 import { createManagedIdentityCredential } from "../../../../collector/src/source/credential.ts";
 import { createIdentityProvider } from "../../../../emulator/src/identity/index.ts";
@@ -49,7 +50,7 @@ afterEach(() => {
 });
 
 /** The collector's own managed identity credential, as a job with a client secret and Blob state makes it. */
-function jobIdentity(): ReturnType<typeof createManagedIdentityCredential> {
+function jobIdentity(clientId = IDENTITY.clientId): ReturnType<typeof createManagedIdentityCredential> {
   const config: CollectorConfig = {
     ...defaultConfig(root),
     tenantId: IDENTITY.tenantId,
@@ -63,7 +64,7 @@ function jobIdentity(): ReturnType<typeof createManagedIdentityCredential> {
       container: "state",
       prefix: "",
       accountUrl: "https://auditfeedstate.blob.core.windows.net",
-      managedIdentityClientId: IDENTITY.clientId,
+      managedIdentityClientId: clientId,
     },
   };
   return createManagedIdentityCredential(config);
@@ -244,5 +245,31 @@ describe("sentinel sink – what goes over the wire", () => {
     expect(token.length).toBeGreaterThan(20);
     expect(logs.join("")).toContain("The destination did not accept a batch");
     expect(logs.join("")).not.toContain(token);
+  });
+});
+
+describe("doctor's check of the sentinel sink", () => {
+  const check = (config: SentinelSinkConfig, clientId?: string) =>
+    checkSink(config, { signal: undefined, credential: () => jobIdentity(clientId) }) as Promise<SinkCheckResult>;
+
+  it("should pass an endpoint that answers with the managed identity's token for the cloud's audience, and deliver nothing", async () => {
+    const result = await check(sentinelConfig("gcchigh"));
+    expect(result.ok).toBe(true);
+    expect(result.summary).toContain(CLOUDS.gcchigh.monitorAudience);
+    expect(endpoints.gcchigh.calls).toEqual([]);
+  });
+
+  it("should fail an identity that gets no token, naming managedIdentityClientId", async () => {
+    const result = await check(sentinelConfig(), "0b5e2a1c-9d8f-4e7a-b6c5-d4e3f2a1b0c9");
+    expect(result.ok ? "passed" : result.fix).toContain("managedIdentityClientId");
+  });
+
+  it("should fail an endpoint nothing listens on, asking for the port and the firewall", async () => {
+    const closed = await startHttpServer((_request, response) => {
+      response.end();
+    });
+    await closed.close();
+    const result = await check({ ...sentinelConfig(), remote: { ...sentinelConfig().remote, url: closed.origin.replace("http:", "https:") } });
+    expect(result.ok ? "passed" : result.fix).toContain("firewall");
   });
 });
