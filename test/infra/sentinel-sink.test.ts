@@ -9,11 +9,10 @@ import { DEFAULT_STREAM, SENTINEL_TABLE } from "../../collector/src/sinks/sentin
 import { RowCache } from "../../collector/src/sinks/sentinel/rows.ts";
 import { parseStackConfig } from "../../infra/config.ts";
 import { SENTINEL_INFRA, STREAM_COLUMNS, TABLE_COLUMNS, TRANSFORM_KQL } from "../../infra/sinks/sentinel.ts";
-import { declareTenantStack } from "../../infra/tenant-stack.ts";
 import { MONITORING_METRICS_PUBLISHER_ROLE_ID } from "../../infra/well-known-ids.ts";
 import { jobOfCustomer } from "./fixtures/job-container.ts";
-import { containerEnvironment } from "./stack-job.ts";
-import { installMocks, valueOf } from "./mocks.ts";
+import { containerEnvironment, deployTenantStack } from "./stack-job.ts";
+import { installMocks } from "./mocks.ts";
 
 const SUBSCRIPTION_TENANT = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
 const registered = installMocks({ azureTenantId: SUBSCRIPTION_TENANT });
@@ -36,13 +35,7 @@ async function deploy(values: Record<string, string> = {}) {
     },
     { secretKeys: new Set() },
   );
-  const outputs = declareTenantStack(config, {
-    stack: "test",
-    now: new Date("2026-11-22T10:00:00Z"),
-    azureSubscriptionId: undefined,
-    azureTenantId: undefined,
-  });
-  await valueOf(pulumi.all([outputs.jobName, outputs.stateLocation]));
+  await deployTenantStack(config);
   const ofType = (type: string): MockResourceArgs[] => registered.filter((r) => r.type === type && r.name.startsWith(`${customer}-`));
   const only = (type: string): MockResourceArgs => {
     const found = ofType(type);

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MockResourceArgs } from "@pulumi/pulumi/runtime/mocks.js";
 import { CLOUD_NAMES, CLOUDS, type CloudName } from "../../collector/src/config/clouds.ts";
 import { createClientCertificate } from "../../emulator/src/tls.ts";
-import { parseStackConfig, type CredentialMode } from "../../infra/config.ts";
+import { parseStackConfig, type CredentialMode, type StackConfig } from "../../infra/config.ts";
 import { declareTenantStack } from "../../infra/tenant-stack.ts";
 import { installMocks, mockGuid, valueOf } from "./mocks.ts";
 
@@ -89,6 +89,17 @@ export interface StackJob {
 let deployments = 0;
 
 /** Declares a tenant stack under the mocks and returns its Job resource's inputs, as Container Apps would receive them. */
+/** Declares the tenant stack of `config` under the mocks, as `pulumi up` would on a fixed date, and waits for its job. */
+export async function deployTenantStack(config: StackConfig, stack = "test"): Promise<void> {
+  const outputs = declareTenantStack(config, {
+    stack,
+    now: new Date("2026-11-22T10:00:00Z"),
+    azureSubscriptionId: undefined,
+    azureTenantId: undefined,
+  });
+  await valueOf(pulumi.all([outputs.jobName, outputs.stateLocation]));
+}
+
 export async function declareStackJob(
   registered: readonly MockResourceArgs[],
   cloud: CloudName,
@@ -98,13 +109,7 @@ export async function declareStackJob(
   const customer = `env${++deployments}`;
   const modeSettings = mode === "mssp" ? { providerStack: providerStackName(cloud) } : { credential: mode, subscriptionTenantId: CUSTOMER_TENANT };
   const config = parseStackConfig({ customer, tenantId: CUSTOMER_TENANT, cloud, ...modeSettings, ...extra });
-  const outputs = declareTenantStack(config, {
-    stack: "test",
-    now: new Date("2026-11-22T10:00:00Z"),
-    azureSubscriptionId: undefined,
-    azureTenantId: undefined,
-  });
-  await valueOf(pulumi.all([outputs.jobName, outputs.stateLocation]));
+  await deployTenantStack(config);
   const resources = registered.filter((resource) => resource.name.startsWith(`${customer}-`));
   const jobs = resources.filter((resource) => resource.type === "azure-native:app:Job");
   if (jobs.length !== 1) throw new Error(`the stack of ${customer} declares ${jobs.length} jobs, not one`);
