@@ -23,6 +23,7 @@ import type { SinkInfraContext, SinkInfraResult } from "./sinks/sink-infra.ts";
 import { sinkWiring } from "./sinks/wiring.ts";
 import type { RotationWindow } from "./rotation.ts";
 import { ACR_PULL_ROLE_ID, KEY_VAULT_SECRETS_USER_ROLE_ID, STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "./well-known-ids.ts";
+import { collectorStorageAccount } from "./storage-account.ts";
 
 /**
  * MSSP mode: the pieces the provider stack shares among its customers' jobs, read from its outputs. The job then
@@ -304,21 +305,7 @@ export class CollectorRuntime extends pulumi.ComponentResource {
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location }, parent);
     // azure-native appends 8 characters: with a customer name of at most 12, "<customer>st" and "<customer>kv" stay
     // within the 24 that storage accounts and vaults allow.
-    const account = new storage.StorageAccount(
-      `${args.customer}st`,
-      {
-        resourceGroupName,
-        location,
-        kind: storage.Kind.StorageV2,
-        sku: { name: storage.SkuName.Standard_LRS },
-        allowSharedKeyAccess: false,
-        allowBlobPublicAccess: false,
-        defaultToOAuthAuthentication: true,
-        enableHttpsTrafficOnly: true,
-        minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
-      },
-      parent,
-    );
+    const account = collectorStorageAccount(`${args.customer}st`, { resourceGroupName, location }, parent);
     const container = new storage.BlobContainer(
       `${name}-state`,
       { resourceGroupName, accountName: account.name, containerName: STATE_CONTAINER_NAME, publicAccess: storage.PublicAccess.None },

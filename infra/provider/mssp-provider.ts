@@ -3,7 +3,6 @@ import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import * as managedidentity from "@pulumi/azure-native/managedidentity/index.js";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights/index.js";
 import * as resources from "@pulumi/azure-native/resources/index.js";
-import * as storage from "@pulumi/azure-native/storage/index.js";
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../../collector/src/config/clouds.ts";
@@ -11,6 +10,7 @@ import { managedIdentityIssuer } from "../app-credential.ts";
 import { roleAssignmentName, roleDefinitionId } from "../deterministic-names.ts";
 import { requestedApiRoles, resolveAppRoleId } from "../tenant-access.ts";
 import { STORAGE_BLOB_DATA_CONTRIBUTOR_ROLE_ID } from "../well-known-ids.ts";
+import { collectorStorageAccount } from "../storage-account.ts";
 
 export interface MsspProviderArgs {
   /** Short name of the MSSP; prefixes every Azure resource name. */
@@ -80,21 +80,7 @@ export class MsspProvider extends pulumi.ComponentResource {
     const group = new resources.ResourceGroup(`${name}-rg`, { location }, kept);
     const resourceGroupName = group.name;
     const identity = new managedidentity.UserAssignedIdentity(`${name}-identity`, { resourceGroupName, location }, kept);
-    const account = new storage.StorageAccount(
-      `${args.name}state`,
-      {
-        resourceGroupName,
-        location,
-        kind: storage.Kind.StorageV2,
-        sku: { name: storage.SkuName.Standard_LRS },
-        allowSharedKeyAccess: false,
-        allowBlobPublicAccess: false,
-        defaultToOAuthAuthentication: true,
-        enableHttpsTrafficOnly: true,
-        minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
-      },
-      kept,
-    );
+    const account = collectorStorageAccount(`${args.name}state`, { resourceGroupName, location }, kept);
     // The account, not each container: every job runs as this one identity, so a narrower scope would isolate nothing.
     const stateAccess = new authorization.RoleAssignment(
       `${name}-state-blob-contributor`,
