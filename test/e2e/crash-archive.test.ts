@@ -1,12 +1,10 @@
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
-import { Random } from "../../emulator/src/random.ts";
+import { DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 import { archivedIds } from "../fixtures/archive.ts";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from "../fixtures/azurite.ts";
-import { collectorEnvironment, committedCursors, logEntries, pollUntil, runCli, temporaryDirectory } from "./harness.ts";
+import { collectorEnvironment, committedCursors, runCli, temporaryDirectory } from "./harness.ts";
+import { killRepeatedly, startCrashEmulator, type Kill } from "./kill-loop.ts";
 
 /**
  * Issue 9, item 5: `kill -9` at random instants while `auditfeed run` archives into Azure Blob storage (Azurite) with
@@ -22,7 +20,6 @@ const START = new Date("2026-11-20T12:00:00Z");
 const HISTORY_HOURS = 2;
 const LOOKBACK_MS = 3 * 60 * MINUTE;
 const REQUESTS_PER_MINUTE = 100_000;
-const COMMITTED = "Committed a delivery group.";
 const PREFIX = "tenant";
 
 describe(`kill -9 at ${KILLS} random instants while archiving to Blob storage (seed ${SEED})`, () => {
@@ -30,31 +27,14 @@ describe(`kill -9 at ${KILLS} random instants while archiving to Blob storage (s
   let azurite: Azurite;
   let container: string;
   let directory: Awaited<ReturnType<typeof temporaryDirectory>>;
-  const kills: Array<{ delayMs: number; committedBefore: number }> = [];
+  let kills: Kill[];
   let final: { code: number | null; stderr: string };
   let archived: string[];
 
   beforeAll(async () => {
     console.log(`archive crash test seed ${SEED}; replay with AUDITFEED_CRASH_SEED=${SEED}`);
-    const random = new Random(SEED);
     [emulator, azurite, directory] = await Promise.all([
-      startEmulator({
-        seed: 31,
-        now: START,
-        freezeClock: true,
-        recordRequests: false,
-        pageSize: 5_000,
-        tenants: [
-          {
-            ...demoTenant(),
-            historyHours: HISTORY_HOURS,
-            recordsPerBlob: 150,
-            requestsPerMinute: REQUESTS_PER_MINUTE,
-            eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, 3_000])),
-            faults: { lateBlobRate: 0.1, lateBlobDelayMinutes: 10, duplicateRecordRate: 0.03, slowResponseMs: 30 },
-          },
-        ],
-      }),
+      startCrashEmulator({ seed: 31, now: START, historyHours: HISTORY_HOURS, requestsPerMinute: REQUESTS_PER_MINUTE, eventsPerHour: 3_000 }),
       startAzurite(),
       temporaryDirectory(),
     ]);
@@ -73,30 +53,30 @@ describe(`kill -9 at ${KILLS} random instants while archiving to Blob storage (s
     // The file sink's folder, which the emulator's environment sets, is refused with another sink.
     delete env["AUDITFEED_SINK_DIR"];
 
-    for (let index = 0; index < KILLS; index++) {
-      if (index % 3 === 2) emulator.clock.advance(3 * MINUTE);
-      const run = runCli(["run"], env);
-      const opened = await pollUntil(() => logEntries(run.stderr()).some((entry) => entry["msg"] === "Collector opened."), 60_000);
-      expect(opened, `run ${index} opened:\n${run.stderr().slice(-2_000)}`).toBe(true);
+    kills = await killRepeatedly({
+      kills: KILLS,
+      seed: SEED,
+      start: (index) => {
+        if (index % 3 === 2) emulator.clock.advance(3 * MINUTE);
+        return Promise.resolve(runCli(["run"], env));
+      },
+      // Delays count from the collector's open, so kills also land before its first flush.
+      delivering: async (run, index) => {
+        const opened = await run.waitForLog((entry) => entry["msg"] === "Collector opened.", 60_000);
+        expect(opened, `run ${index} opened:\n${run.stderr().slice(-2_000)}`).toBe(true);
+        return opened;
+      },
       // Half the runs are killed after a first commit of records, so kills also land around commits.
-      if (index % 2 === 1) {
-        const committed = await pollUntil(() => logEntries(run.stderr()).some((entry) => entry["msg"] === COMMITTED && Number(entry["records"]) > 0), 60_000);
-        expect(committed, `run ${index} committed a group:\n${run.stderr().slice(-2_000)}`).toBe(true);
-      }
-      const delayMs = Math.round(5 + random.next() * 1_200);
-      await sleep(delayMs);
-      run.child.kill("SIGKILL");
-      const exit = await run.exit;
-      expect(exit, `run ${index} ended by itself:\n${run.stderr().slice(-2_000)}`).toEqual({ code: null, signal: "SIGKILL" });
-      kills.push({ delayMs, committedBefore: logEntries(run.stderr()).filter((entry) => entry["msg"] === COMMITTED).length });
-    }
+      afterCommit: (index) => index % 2 === 1,
+      maxDelayMs: { delivering: 1_200 },
+    });
 
     const once = runCli(["once"], { ...env, AUDITFEED_FETCH_CONCURRENCY: "8" });
     const exit = await once.exit;
     final = { code: exit.code, stderr: once.stderr() };
     archived = await archivedIds(azurite.service, container, PREFIX);
     console.log(
-      `archive crash test: ${kills.length} kills, delays ${kills.map((kill) => kill.delayMs).join(",")} ms, commits before each kill ${kills.map((kill) => kill.committedBefore).join(",")}; ${archived.length} records archived`,
+      `archive crash test: ${kills.length} kills, delays ${kills.map((kill) => kill.delayMs).join(",")} ms, commits of records before each kill ${kills.map((kill) => kill.commits).join(",")}; ${archived.length} records archived`,
     );
   }, 480_000);
 

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords, type DeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import type { Head } from "../../collector/src/state/azblob/head.ts";
-import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
+import { DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 import { startAzurite, type Azurite } from "../fixtures/azurite.ts";
 import { collectorEnvironment, pollUntil, runCli, segmentBytes, temporaryDirectory, type CliRun } from "./harness.ts";
-import { killRepeatedly } from "./kill-loop.ts";
+import { killRepeatedly, startCrashEmulator } from "./kill-loop.ts";
 
 /**
  * The crash test of crash.test.ts with the state in Azure Blob storage (Azurite): `kill -9` at random instants while
@@ -40,23 +40,7 @@ describe(`kill -9 at ${KILLS} random instants with state in Blob storage (seed $
   beforeAll(async () => {
     console.log(`blob crash test seed ${SEED}; replay with AUDITFEED_CRASH_SEED=${SEED}`);
     [emulator, azurite, directory] = await Promise.all([
-      startEmulator({
-        seed: 29,
-        now: START,
-        freezeClock: true,
-        recordRequests: false,
-        pageSize: 5_000,
-        tenants: [
-          {
-            ...demoTenant(),
-            historyHours: HISTORY_HOURS,
-            recordsPerBlob: 150,
-            requestsPerMinute: REQUESTS_PER_MINUTE,
-            eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, 4_000])),
-            faults: { lateBlobRate: 0.1, lateBlobDelayMinutes: 10, duplicateRecordRate: 0.03, slowResponseMs: 30 },
-          },
-        ],
-      }),
+      startCrashEmulator({ seed: 29, now: START, historyHours: HISTORY_HOURS, requestsPerMinute: REQUESTS_PER_MINUTE, eventsPerHour: 4_000 }),
       startAzurite(),
       temporaryDirectory(),
     ]);

@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords, type DeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { DEMO_TENANT, demoTenant, type Emulator, startEmulator } from "../../emulator/src/index.ts";
+import { DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 import { collectorEnvironment, committedCursors, pollUntil, runCli, segmentBytes, temporaryDirectory, type CommittedCursor } from "./harness.ts";
-import { killRepeatedly } from "./kill-loop.ts";
+import { killRepeatedly, startCrashEmulator } from "./kill-loop.ts";
 
 /**
  * `kill -9` at random instants while `auditfeed run` delivers a backlog of more than 100,000 events, restarting each
@@ -52,23 +52,7 @@ describe(`kill -9 at ${KILLS} random instants during delivery (seed ${SEED})`, (
 
   beforeAll(async () => {
     console.log(`crash test seed ${SEED}; replay with AUDITFEED_CRASH_SEED=${SEED}`);
-    emulator = await startEmulator({
-      seed: 23,
-      now: START,
-      freezeClock: true,
-      recordRequests: false,
-      pageSize: 5_000,
-      tenants: [
-        {
-          ...demoTenant(),
-          historyHours: HISTORY_HOURS,
-          recordsPerBlob: 150,
-          requestsPerMinute: REQUESTS_PER_MINUTE,
-          eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, 7_000])),
-          faults: { lateBlobRate: 0.1, lateBlobDelayMinutes: 10, duplicateRecordRate: 0.03, slowResponseMs: 30 },
-        },
-      ],
-    });
+    emulator = await startCrashEmulator({ seed: 23, now: START, historyHours: HISTORY_HOURS, requestsPerMinute: REQUESTS_PER_MINUTE, eventsPerHour: 7_000 });
     directory = await temporaryDirectory();
     events = join(directory.path, "events");
     statePath = join(directory.path, "state.sqlite");

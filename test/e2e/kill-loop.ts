@@ -1,11 +1,47 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "vitest";
+import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
+import { demoTenant, startEmulator, type Emulator, type FaultOptions } from "../../emulator/src/index.ts";
 import { Random } from "../../emulator/src/random.ts";
 import type { CliRun } from "./harness.ts";
 
 // The kill -9 loop the crash tests share (file sink on SQLite state, Blob state, syslog): start the collector, wait
 // until it delivers (and, for some kills, until it committed), strike at a random instant, repeat. Each test says what
 // starting and delivering mean for it and what to look at after a kill; the loop owns the timing and its seed.
+
+/** The faults a crash test collects through unless it says otherwise: late blobs, repeated records, slow responses. */
+const CRASH_FAULTS: FaultOptions = { lateBlobRate: 0.1, lateBlobDelayMinutes: 10, duplicateRecordRate: 0.03, slowResponseMs: 30 };
+
+/**
+ * The demo tenant a crash test collects from, on a frozen clock at `now`: `historyHours` of content in blobs of 150
+ * records, `eventsPerHour` per content type, pages of 5,000, requests not recorded (a long test would hold them all).
+ */
+export function startCrashEmulator(options: {
+  readonly seed: number;
+  readonly now: Date;
+  readonly historyHours: number;
+  readonly requestsPerMinute: number;
+  readonly eventsPerHour: number;
+  readonly faults?: FaultOptions;
+}): Promise<Emulator> {
+  return startEmulator({
+    seed: options.seed,
+    now: options.now,
+    freezeClock: true,
+    recordRequests: false,
+    pageSize: 5_000,
+    tenants: [
+      {
+        ...demoTenant(),
+        historyHours: options.historyHours,
+        recordsPerBlob: 150,
+        requestsPerMinute: options.requestsPerMinute,
+        eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, options.eventsPerHour])),
+        faults: options.faults ?? CRASH_FAULTS,
+      },
+    ],
+  });
+}
 
 /** The log line of a commit of delivered records (the first run also commits its cursors alone, before delivering). */
 export const COMMITTED = "Committed a delivery group.";

@@ -5,10 +5,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { recordKey, recordKeyText } from "../../collector/src/state/record-key.ts";
-import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
+import { DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
 import { startRsyslog, structuredId, type ReceivedMessage, type Rsyslog } from "../collector/sinks/fixtures/rsyslog.ts";
 import { collectorEnvironment, committedCursors, pollUntil, runCli, temporaryDirectory, type CommittedCursor } from "./harness.ts";
-import { killRepeatedly } from "./kill-loop.ts";
+import { killRepeatedly, startCrashEmulator } from "./kill-loop.ts";
 
 /**
  * `auditfeed run` into a real rsyslogd over TCP, `kill -9` at random instants while it delivers, restarting each time,
@@ -66,22 +66,13 @@ describe(`syslog sink into a real rsyslogd under kill -9 (seed ${SEED})`, () => 
 
   beforeAll(async () => {
     console.log(`syslog crash test seed ${SEED}; replay with AUDITFEED_SYSLOG_SEED=${SEED}`);
-    emulator = await startEmulator({
+    emulator = await startCrashEmulator({
       seed: 41,
       now: START,
-      freezeClock: true,
-      recordRequests: false,
-      pageSize: 5_000,
-      tenants: [
-        {
-          ...demoTenant(),
-          historyHours: HISTORY_HOURS,
-          recordsPerBlob: 150,
-          requestsPerMinute: REQUESTS_PER_MINUTE,
-          eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, 3_000])),
-          faults: { duplicateRecordRate: 0.02, slowResponseMs: 30 },
-        },
-      ],
+      historyHours: HISTORY_HOURS,
+      requestsPerMinute: REQUESTS_PER_MINUTE,
+      eventsPerHour: 3_000,
+      faults: { duplicateRecordRate: 0.02, slowResponseMs: 30 },
     });
     directory = await temporaryDirectory();
     mkdirSync(join(directory.path, "rsyslog"));
