@@ -3,6 +3,7 @@ import { chmod, chown, copyFile, cp, mkdir, readdir, readFile, symlink } from "n
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOB_NODE_FLAGS } from "../../cli/build-job.ts";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { DEMO_APP, DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
@@ -128,7 +129,8 @@ describe("the collector image's artifact, started as the image starts it", () =>
 
   it("should be one executable bundle and nothing else", () => {
     expect(artifactFiles).toEqual(["auditfeed.mjs"]);
-    expect(bundle.startsWith("#!/usr/bin/env node\n")).toBe(true);
+    // Started through its #! line (as `auditfeed` on the PATH), so Node gets the image's flags.
+    expect(bundle.startsWith(`#!/usr/bin/env -S node ${JOB_NODE_FLAGS.join(" ")}\n`)).toBe(true);
   });
 
   it("should hold the collector and its runtime dependencies, and no emulator, node-forge or Pulumi code", () => {
