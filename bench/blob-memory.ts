@@ -1,15 +1,17 @@
-// Memory per blob: `auditfeed once` (the command, in its own process, timed whole) over a tenant holding one blob of
-// --mb MB (default 500), first with V8's default heap, then with its old space capped at --heap-limit-mb (default 64).
+// Memory per blob: `auditfeed once` (the command, in its own process, timed whole, started as the container image starts
+// it: harness/image-entry.ts) over a tenant holding one blob of --mb MB (default 500), first with the image's Node
+// flags alone, then with its old space capped at --heap-limit-mb (default 64) too.
 // Prints the command's peak RSS (the kernel's VmHWM, read every 20 ms until it exits), wall and CPU time; fails unless
 // each run delivers exactly the emulator's ground truth, each record once. Run: node bench/blob-memory.ts [--mb 500]
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readDeliveredRecords } from "../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../collector/src/source/content.ts";
 import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../emulator/src/index.ts";
 import { collectorEnvironment, runCli } from "../test/e2e/harness.ts";
+import { imageEntry, type AuditfeedEntry } from "./harness/image-entry.ts";
 
 const HOUR_MS = 3_600_000;
 const NOW = new Date("2026-11-20T12:00:00Z");
@@ -56,17 +58,17 @@ function peakRssKib(pid: number): number {
   }
 }
 
-async function once(emulator: Emulator, nodeOptions: string): Promise<string> {
+async function once(emulator: Emulator, auditfeed: AuditfeedEntry, extraFlags: readonly string[]): Promise<string> {
   const directory = await mkdtemp(join(import.meta.dirname, "..", ".tmp", "bench-blob-memory-"));
   try {
     const env = collectorEnvironment(emulator, directory, {
       AUDITFEED_CONTENT_TYPES: "Audit.Exchange",
       AUDITFEED_LOOKBACK: "2h",
       AUDITFEED_REQUESTS_PER_MINUTE: "100000",
-      ...(nodeOptions === "" ? {} : { NODE_OPTIONS: nodeOptions }),
+      NODE_OPTIONS: [...auditfeed.nodeFlags, ...extraFlags].join(" "),
     });
     const started = performance.now();
-    const run = runCli(["once"], env);
+    const run = runCli(["once"], env, undefined, auditfeed.script);
     const pid = run.child.pid as number;
     let peak = 0;
     let cpu = "";
@@ -95,12 +97,16 @@ async function once(emulator: Emulator, nodeOptions: string): Promise<string> {
   }
 }
 
+await mkdir(join(import.meta.dirname, "..", ".tmp"), { recursive: true });
+const job = await mkdtemp(join(import.meta.dirname, "..", ".tmp", "bench-blob-memory-job-"));
 const emulator = await emulatorWithOneBlob();
 try {
+  const auditfeed = await imageEntry(job);
   const count = emulator.tenant(DEMO_TENANT).groundTruth({ from: new Date(NOW.getTime() - HOUR_MS) }).count;
   console.log(`blob memory: auditfeed once over one Exchange blob of ~${values.mb} MB (${count.toLocaleString("en-US")} records), file sink, SQLite state`);
-  console.log(`  default heap:             ${await once(emulator, "")}`);
-  console.log(`  old space ${heapLimitMb} MiB (--max-old-space-size): ${await once(emulator, `--max-old-space-size=${heapLimitMb}`)}`);
+  console.log(`  the image's flags (${auditfeed.nodeFlags.join(" ") || "none"}): ${await once(emulator, auditfeed, [])}`);
+  console.log(`  old space ${heapLimitMb} MiB (--max-old-space-size) too: ${await once(emulator, auditfeed, [`--max-old-space-size=${heapLimitMb}`])}`);
 } finally {
   await emulator.close();
+  await rm(job, { recursive: true, force: true });
 }

@@ -5,14 +5,15 @@
  *   bare       bench/readers/minimal-reader.ts --concurrency 4: list, fetch 4 blobs at a time, JSON.parse, one
  *              NDJSON write per blob; no state, no dedupe (the limit)
  *   peer       the same, one blob at a time, whole-blob fetch then parse (how the popular peers work)
- *   auditfeed  `auditfeed backfill --since <start>` with the file sink and SQLite state: dedupe, state and fsync on
+ *   auditfeed  `auditfeed backfill --since <start>` with the file sink and SQLite state: dedupe, state and fsync on;
+ *              started as the container image starts it (the job bundle and its Node flags: harness/image-entry.ts)
  *
  * Every run is verified: the ids it wrote must equal the emulator's ground truth over the requested range (count and
  * SHA-256 digest), auditfeed's with no duplicate line. The figures and the machine go to bench/results/<time>.json
  * (see bench/README.md), and the table is printed in markdown for docs/performance.md.
  *
  *   node bench/collector.ts [--events 300000] [--pairs 3] [--skip latency,blob,budget] [--blob-mb 100] [--cpu-prof]
- *                           [--cli <another checkout>/bin/auditfeed.js] ...
+ *                           [--cli <another checkout>] ...
  *
  * Scenarios: backfill (CPU-bound: request budget raised, emulator quota lifted; --pairs rounds, the contestants'
  * order alternating), latency (--latency-ms per response, --latency-events), blob (one blob of --blob-mb MB),
@@ -29,6 +30,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CONTENT_TYPES, type ContentType } from "../collector/src/source/content.ts";
 import { CONTESTANTS, runContestant, type Contestant, type Endpoints } from "./harness/contestants.ts";
+import { imageEntry, type AuditfeedEntry } from "./harness/image-entry.ts";
 import type { Checked, EmulatorSpec, FromChild, RequestCounts, ToChild } from "./harness/emulator-child.ts";
 
 const HOUR_MS = 3_600_000;
@@ -214,7 +216,7 @@ function plans(): Plan[] {
   return all.filter((plan) => !skip.includes(plan.scenario));
 }
 
-async function runPlan(plan: Plan, root: string): Promise<ScenarioResult> {
+async function runPlan(plan: Plan, root: string, auditfeed: AuditfeedEntry): Promise<ScenarioResult> {
   const { emulator, endpoints } = await EmulatorChild.start(plan.spec);
   const until = new Date(plan.spec.now);
   const since = new Date(until.getTime() - plan.spec.historyHours * HOUR_MS);
@@ -235,7 +237,7 @@ async function runPlan(plan: Plan, root: string): Promise<ScenarioResult> {
             fetchConcurrency: settings.fetchConcurrency,
             ...(settings.heapLimitMb === undefined ? {} : { heapLimitMb: settings.heapLimitMb }),
             ...(settings.cpuProfile ? { cpuProfileDirectory: join(RESULTS, "profiles") } : {}),
-            ...(settings.cli === undefined ? {} : { cli: settings.cli }),
+            auditfeed,
           });
           const checked = await emulator.ask<Checked>({
             op: "check",
@@ -341,7 +343,10 @@ function previousResults(): { file: string; scenarios: ScenarioResult[] } | unde
 function commitOf(): string {
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: import.meta.dirname, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "collector", "cli", "bench"], { cwd: import.meta.dirname, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", ":/collector", ":/cli", ":/bench"], {
+      cwd: import.meta.dirname,
+      encoding: "utf8",
+    }).trim();
     return dirty === "" ? head : `${head}+changes`;
   } catch {
     return "unknown";
@@ -362,14 +367,15 @@ async function main(): Promise<void> {
     loadBefore: os.loadavg(),
   };
   const startedAt = new Date();
-  const auditfeed = settings.cli === undefined ? `commit ${commitOf()}` : `auditfeed from ${settings.cli} (harness at commit ${commitOf()})`;
+  const version = settings.cli === undefined ? `commit ${commitOf()}` : `auditfeed from ${settings.cli} (harness at commit ${commitOf()})`;
+  const auditfeed = await imageEntry(join(root, "job"), settings.cli);
   console.log(
-    `auditfeed benchmark ${startedAt.toISOString()}, ${auditfeed}: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; load ${machine.loadBefore.map((load) => load.toFixed(2)).join(" ")}; runs in ${root}`,
+    `auditfeed benchmark ${startedAt.toISOString()}, ${version} (${[...auditfeed.nodeFlags, "job bundle"].join(" ")}): ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Node ${machine.node}; load ${machine.loadBefore.map((load) => load.toFixed(2)).join(" ")}; runs in ${root}`,
   );
   if ((machine.loadBefore[0] ?? 0) > machine.cores / 2)
     console.log(`  NOTE: the machine is busy (load ${machine.loadBefore[0]?.toFixed(2)}): the figures are noisy; rerun when it is quieter.`);
   const results: ScenarioResult[] = [];
-  for (const plan of plans()) results.push(await runPlan(plan, root));
+  for (const plan of plans()) results.push(await runPlan(plan, root, auditfeed));
   for (const result of results) printTable(result);
   if (previous !== undefined) {
     const before = new Map(previous.scenarios.map((result) => [result.scenario, summarise(result)]));

@@ -1,6 +1,7 @@
 /**
  * Runs one contestant of bench/collector.ts as a process of its own, timed whole (start-up, logging and exit
- * included): the auditfeed CLI (`auditfeed backfill --since`), or a reference reader (bench/readers/minimal-reader.ts).
+ * included): auditfeed as its image starts it (`auditfeed backfill --since`; see image-entry.ts), or a reference
+ * reader (bench/readers/minimal-reader.ts).
  * CPU time and peak RSS are the process's own resource usage (bench/harness/process-usage.ts).
  */
 import { spawn } from "node:child_process";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { emulatorEnvironment } from "../../cli/src/emulator-environment.ts";
 import { DEMO_APP, DEMO_TENANT } from "../../emulator/src/index.ts";
 import type { ReaderSpec } from "../readers/minimal-reader.ts";
+import type { AuditfeedEntry } from "./image-entry.ts";
 
 export const CONTESTANTS = ["bare", "peer", "auditfeed"] as const;
 export type Contestant = (typeof CONTESTANTS)[number];
@@ -35,8 +37,8 @@ export interface RunRequest {
   readonly fetchConcurrency: number;
   /** auditfeed only: --max-old-space-size, to show that the memory it holds is bounded. */
   readonly heapLimitMb?: number;
-  /** auditfeed only: the CLI entry to run (another checkout's `bin/auditfeed.js`, to compare two commits in one run). */
-  readonly cli?: string;
+  /** How auditfeed is started (image-entry.ts); the readers ignore it. */
+  readonly auditfeed: AuditfeedEntry;
   /** auditfeed only: write a V8 CPU profile (`--cpu-prof`) of the process into this directory. */
   readonly cpuProfileDirectory?: string;
 }
@@ -56,7 +58,7 @@ export async function runContestant(run: RunRequest): Promise<ProcessFigures> {
   const { script, args, env } = command(run, events);
   const stdout = openSync(join(run.directory, "stdout.log"), "w");
   const stderr = openSync(join(run.directory, "stderr.log"), "w");
-  const execArgv: string[] = [];
+  const execArgv: string[] = run.contestant === "auditfeed" ? [...run.auditfeed.nodeFlags] : [];
   if (run.contestant === "auditfeed" && run.heapLimitMb !== undefined) execArgv.push(`--max-old-space-size=${run.heapLimitMb}`);
   if (run.contestant === "auditfeed" && run.cpuProfileDirectory !== undefined) execArgv.push("--cpu-prof", `--cpu-prof-dir=${run.cpuProfileDirectory}`);
   const started = performance.now();
@@ -77,7 +79,7 @@ export async function runContestant(run: RunRequest): Promise<ProcessFigures> {
 function command(run: RunRequest, events: string): { script: string; args: string[]; env: Record<string, string> } {
   if (run.contestant === "auditfeed") {
     return {
-      script: run.cli ?? join(REPO, "bin", "auditfeed.js"),
+      script: run.auditfeed.script,
       args: ["backfill", "--since", run.since.toISOString()],
       env: {
         ...emulatorEnvironment(run.endpoints, run.directory),
