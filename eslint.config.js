@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "auditfeed-demo/**", ".tmp/**"] },
+  { ignores: ["node_modules/**", "auditfeed-demo/**", ".tmp/**", "bench/.work/**", "bench/results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
