@@ -167,9 +167,7 @@ export class SqliteStateStore implements StateStore {
           statements.deleteFailed.run(blob.contentId);
         }
         for (const failed of commit.failed ?? []) upsertFailed(statements, failed);
-        const index = this.#recordIndex();
-        for (const blob of commit.blobs) index.add(blob.records, at, this.#dedupeHorizonMs);
-        index.add(commit.records ?? [], at, this.#dedupeHorizonMs);
+        this.#recordIndex().add([...commit.blobs.map((blob) => blob.records), commit.records ?? []], at, this.#dedupeHorizonMs);
         if (commit.sinkCheckpoint === null) statements.deleteMeta.run("sink_checkpoint");
         else if (commit.sinkCheckpoint !== undefined) statements.setMeta.run("sink_checkpoint", JSON.stringify(commit.sinkCheckpoint));
         if (commit.stats !== undefined) statements.setMeta.run("run_stats", JSON.stringify(commit.stats));
