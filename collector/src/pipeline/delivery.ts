@@ -118,7 +118,6 @@ export class Delivery {
         if (fresh.length === 0) continue;
         const outbound: OutboundRecord[] = fresh.map((record) => new FetchedOutboundRecord(record, descriptor.contentType));
         for (const record of fresh) {
-          this.#ids.add(record.id);
           delivered.push({ id: record.id, creationTime: record.creationTime });
           bytes += record.bytes.length;
         }
@@ -229,17 +228,29 @@ export class Delivery {
     });
   }
 
+  /**
+   * The records of `batch` to write: neither in the open group (nor earlier in the batch) nor committed before. They
+   * join the group's ids here, one Set operation per record; the few the store knows leave it again.
+   */
   async #fresh(batch: readonly FetchedRecord[]): Promise<FetchedRecord[]> {
+    const ids = this.#ids;
     const candidates: FetchedRecord[] = [];
-    const inBatch = new Set<string>();
     for (const record of batch) {
-      if (this.#ids.has(record.id) || inBatch.has(record.id)) continue;
-      inBatch.add(record.id);
+      if (ids.has(record.id)) continue;
+      ids.add(record.id);
       candidates.push(record);
     }
     if (candidates.length === 0) return candidates;
-    const delivered = await this.#store.deliveredRecords(candidates);
-    return delivered.size === 0 ? candidates : candidates.filter((record) => !delivered.has(record.id));
+    let delivered: Set<string>;
+    try {
+      delivered = await this.#store.deliveredRecords(candidates);
+    } catch (error) {
+      for (const record of candidates) ids.delete(record.id);
+      throw error;
+    }
+    if (delivered.size === 0) return candidates;
+    for (const id of delivered) ids.delete(id);
+    return candidates.filter((record) => !delivered.has(record.id));
   }
 }
 

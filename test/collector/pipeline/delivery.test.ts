@@ -88,6 +88,20 @@ describe("Delivery", () => {
     expect(delivered.ids.size).toBe(4);
   });
 
+  it("should not hold the records of a failed dedupe lookup as written: the blob's retry in the same group delivers them", async () => {
+    await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
+    const deliveredRecords = store.deliveredRecords.bind(store);
+    store.deliveredRecords = () => Promise.reject(new Error("lookup failed"));
+    await expect(delivery.deliverBlob(blob("b"), batches(records("2", "3", "4")))).rejects.toThrow("lookup failed");
+    store.deliveredRecords = deliveredRecords;
+    expect(await delivery.deliverBlob(blob("b"), batches(records("2", "3", "4")))).toBe(2);
+    expect((await delivery.commit()).map((committed) => [committed.contentId, committed.records, committed.duplicates])).toEqual([
+      ["a", 2, 0],
+      ["b", 2, 1],
+    ]);
+    expect([...(await readDeliveredRecords(events())).ids].sort()).toEqual(["1", "2", "3", "4"]);
+  });
+
   it("should discard the whole group when the sink fails, so the reopened sink and the next commit agree", async () => {
     await delivery.deliverBlob(blob("a"), batches(records("1", "2")));
     const failing = sinkError("file", "disk gone", { retryable: true });
