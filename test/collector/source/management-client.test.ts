@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ServerResponse } from "node:http";
-import { ClientSecretCredential } from "@azure/identity";
+import { ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import type { CollectorConfig } from "../../../collector/src/config/config.ts";
 import { isAuditfeedError, type AuditfeedError } from "../../../collector/src/errors.ts";
 import { createLogger, silentLogger } from "../../../collector/src/log/logger.ts";
@@ -200,6 +200,32 @@ describe("ManagementClient – requests", () => {
     // One token for the first call, and a second one the cache could not serve.
     expect(authority.tokenRequests() - before).toBe(2);
     expect(authority.identity.verifyBearer(api.requests[1]?.headers.authorization).ok).toBe(true);
+  });
+
+  it("should ask the credential for a token once while it is fresh, and again once its renewal is due", async () => {
+    const api = await server((_req, res) => sendJson(res, 200, []));
+    // Renewal is due 5 minutes before expiry: 1 s after this token is issued.
+    const shortLived = await startAuthority({}, [], { tokenLifetimeSeconds: 301 });
+    open.push(shortLived.server);
+    const config = testConfig(api.origin, shortLived.server.origin);
+    const credential = createCredential(config);
+    let asked = 0;
+    const counting: TokenCredential = {
+      getToken: (scopes, options) => {
+        asked++;
+        return credential.getToken(scopes, options);
+      },
+    };
+    const made = new ManagementClient({ config, credential: counting, logger: silentLogger, retry: FAST_RETRY });
+    open.push(made);
+    for (let call = 0; call < 5; call++) await made.listSubscriptions();
+    expect(asked).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await made.listSubscriptions();
+    expect(asked).toBe(2);
+    expect(shortLived.tokenRequests()).toBe(2);
+    expect(api.requests).toHaveLength(6);
+    for (const request of api.requests) expect(shortLived.identity.verifyBearer(request.headers.authorization).ok).toBe(true);
   });
 
   it("should fail clearly when the fresh token is refused too", async () => {
