@@ -181,7 +181,8 @@ export class FileSink implements Sink {
   }
 
   async #spill(sync: boolean): Promise<void> {
-    const data = this.#pendingBytes > 0 ? Buffer.concat(this.#pending, this.#pendingBytes) : null;
+    const data = this.#pending;
+    const bytes = this.#pendingBytes;
     const { segment, offset } = this.#next;
     const path = join(this.#directory, segmentName(segment));
     try {
@@ -195,7 +196,7 @@ export class FileSink implements Sink {
       throw error;
     }
     this.#tailMayHoldDiscarded = false;
-    this.#next = { segment, offset: offset + (data?.length ?? 0) };
+    this.#next = { segment, offset: offset + bytes };
     this.#pending = [];
     this.#pendingBytes = 0;
   }

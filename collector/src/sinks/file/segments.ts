@@ -70,21 +70,23 @@ export interface AppendOptions {
 }
 
 /**
- * Writes `data` at `offset` of the segment at `path`, creating it if needed. The file is opened by path every time,
+ * Writes `data` (one `writev`: the lines are never copied into one buffer) at `offset` of the segment at `path`,
+ * creating it if needed. The file is opened by path every time,
  * never kept open, so a directory that was moved or replaced makes this fail instead of writing into a file that is
  * no longer where the consumer looks; and its size is checked first, so a file that someone else truncated, replaced
  * or appended to is reported instead of silently corrupted.
  */
-export async function appendToSegment(path: string, offset: number, data: Buffer | null, options: AppendOptions): Promise<void> {
+export async function appendToSegment(path: string, offset: number, data: readonly Buffer[], options: AppendOptions): Promise<void> {
   const handle = await open(path, constants.O_WRONLY | constants.O_CREAT, 0o600);
   try {
     const { size } = await handle.stat();
     if (size > offset && options.tailMayHoldDiscarded) await handle.truncate(offset);
     else if (size !== offset) throw sizeMismatch(path, size, offset);
-    let written = 0;
-    while (data !== null && written < data.length) {
-      const { bytesWritten } = await handle.write(data, written, data.length - written, offset + written);
-      written += bytesWritten;
+    if (data.length > 0) {
+      // libuv writes every buffer or fails (it loops over short writes itself); a shortfall is a failed write all the same.
+      const { bytesWritten } = await handle.writev(data, offset);
+      const bytes = data.reduce((sum, buffer) => sum + buffer.length, 0);
+      if (bytesWritten !== bytes) throw new Error(`wrote ${bytesWritten} of ${bytes} bytes to ${path}`);
     }
     if (options.sync) await handle.datasync();
   } finally {
