@@ -91,8 +91,10 @@ export async function* prefetchInOrder<S, T extends Sized>(
   produce: (source: S, signal: AbortSignal) => AsyncIterable<T>,
   options: PrefetchOptions,
 ): AsyncGenerator<{ source: S; chunks: AsyncIterable<T> }> {
-  const channels: BoundedChannel<T>[] = [];
-  const producers: AbortController[] = [];
+  const channels: Array<BoundedChannel<T> | undefined> = [];
+  const producers: Array<AbortController | undefined> = [];
+  // One reason for every producer: an Error per blob would capture a stack each time for nobody to read.
+  const notWanted = new Error("The prefetched blob is no longer wanted.");
   const start = (index: number): void => {
     const source = sources[index];
     if (source === undefined || options.signal?.aborted) return;
@@ -112,9 +114,12 @@ export async function* prefetchInOrder<S, T extends Sized>(
       }
     })();
   };
+  /** Once per source: its channel and producer are then forgotten, so the cleanup at the end visits only the live ones. */
   const abandon = (index: number): void => {
     channels[index]?.abandon();
-    producers[index]?.abort(new Error("The prefetched blob is no longer wanted."));
+    producers[index]?.abort(notWanted);
+    channels[index] = undefined;
+    producers[index] = undefined;
   };
   for (let index = 0; index < Math.min(options.concurrency, sources.length); index++) start(index);
   try {
@@ -136,6 +141,6 @@ export async function* prefetchInOrder<S, T extends Sized>(
       start(index + options.concurrency);
     }
   } finally {
-    for (let index = 0; index < channels.length; index++) abandon(index);
+    channels.forEach((_, index) => abandon(index));
   }
 }
