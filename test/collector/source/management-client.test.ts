@@ -222,8 +222,8 @@ describe("ManagementClient – requests", () => {
     expect(asked).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     await made.listSubscriptions();
+    // Whether @azure/identity then serves its cached token or fetches one is its own decision (MSAL's renewal margin).
     expect(asked).toBe(2);
-    expect(shortLived.tokenRequests()).toBe(2);
     expect(api.requests).toHaveLength(6);
     for (const request of api.requests) expect(shortLived.identity.verifyBearer(request.headers.authorization).ok).toBe(true);
   });
