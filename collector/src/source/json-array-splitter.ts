@@ -4,12 +4,18 @@
  * and `CreationTime`. A blob is never held whole (memory is one element plus one chunk), no element is decoded to a
  * string or parsed into objects, and a sink can write the bytes as they came.
  *
- * One pass over the bytes does all of it, a byte at a time: a loop over a typed array is cheaper here than
- * `Buffer.indexOf` per quote (a native call per string) and than `JSON.parse` of each element (which builds every
- * object only for it to be thrown away). Validation is JSON's grammar (RFC 8259) exactly, so whatever it accepts
- * `JSON.parse` accepts too and a SIEM never gets a line it cannot parse; UTF-8 validity is checked per element.
- * Every byte the grammar looks at is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte character, so a
- * chunk boundary inside a character is harmless.
+ * One pass over the bytes does all of it: a loop over a typed array is cheaper here than `Buffer.indexOf` per quote (a
+ * native call per string) and than `JSON.parse` of each element (which builds every object only for it to be thrown
+ * away). Validation is JSON's grammar (RFC 8259) exactly, so whatever it accepts `JSON.parse` accepts too and a SIEM
+ * never gets a line it cannot parse; UTF-8 validity is checked per element. Every byte the grammar looks at is ASCII,
+ * and UTF-8 never uses ASCII bytes inside a multi-byte character, so a chunk boundary inside a character is harmless.
+ *
+ * Where the time goes, and why the loop looks the way it does (docs/performance.md, "CPU path"): about 80 % of a
+ * record's bytes are string content, so strings are stepped over four bytes at a time (one 32-bit read and a few
+ * integer operations that tell whether any of the four ends plain content) and only the last word is read byte by
+ * byte; the reader's state lives in locals during the loop rather than in private fields, the containers of an
+ * element are a byte stack, and the two wanted top-level keys are matched byte by byte in place. Together: 1.5-1.6x
+ * the previous loop's throughput on the same data (about 490 against 310 MiB/s of CPU time).
  */
 import { isUtf8 } from "node:buffer";
 
@@ -76,7 +82,6 @@ const FIELD_NONE = 0;
 const FIELD_ID = 1;
 const FIELD_CREATION_TIME = 2;
 
-const ID_KEY = Buffer.from("Id");
 const CREATION_TIME_KEY = Buffer.from("CreationTime");
 const LITERALS = [Buffer.from("true"), Buffer.from("false"), Buffer.from("null")];
 const MAX_DEPTH = 512;
@@ -86,8 +91,9 @@ export class JsonArraySplitter {
   #state = BEFORE_ARRAY;
   /** Stream offset of the current chunk's first byte. */
   #offset = 0;
-  /** Open containers of the current element, innermost last: true for an object. */
-  readonly #objects: boolean[] = [];
+  /** Open containers of the current element, outermost first: 1 for an object, 0 for an array. */
+  readonly #containers = new Uint8Array(MAX_DEPTH);
+  #depth = 0;
   #role = ROLE_VALUE;
   /** Stream offset where the string being read starts (just past its quote), and whether it holds an escape. */
   #stringStart = 0;
@@ -95,9 +101,15 @@ export class JsonArraySplitter {
   #hexLeft = 0;
   #literal: Buffer = LITERALS[0] as Buffer;
   #literalAt = 0;
-  /** The wanted field whose value comes next, and the values found so far, as stream offsets [start, end). */
+  /** The wanted field whose value comes next (or is being read). */
   #field = FIELD_NONE;
-  #fields: Array<{ start: number; end: number; escaped: boolean } | undefined> = [undefined, undefined, undefined];
+  /** The wanted values found so far, as stream offsets [start, end) (start -1: none). */
+  #idStart = -1;
+  #idEnd = 0;
+  #idEscaped = false;
+  #creationTimeStart = -1;
+  #creationTimeEnd = 0;
+  #creationTimeEscaped = false;
   /** A top-level key was cut by a chunk boundary, or a wanted one escaped: the fields are read with JSON.parse. */
   #slowFields = false;
   #lineBreak = false;
@@ -113,35 +125,124 @@ export class JsonArraySplitter {
 
   /** Feeds the next chunk; returns the elements it completed, in order. Throws SyntaxError when the input is not such an array. */
   push(chunk: Uint8Array): ArrayElement[] {
-    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    // One array type whatever the caller passes (undici's Buffers, a test's Uint8Array): the loop's reads stay monomorphic.
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const elements: ArrayElement[] = [];
     const length = bytes.length;
     const base = this.#offset;
+    const containers = this.#containers;
+    // The hot state lives in locals for the loop and goes back to the fields at the end.
     let state = this.#state;
+    let depth = this.#depth;
+    let role = this.#role;
+    let field = this.#field;
+    let stringStart = this.#stringStart - base; // index in this chunk; negative when the string began in an earlier one
+    let escaped = this.#stringEscaped;
     let start = state >= KEY_OR_CLOSE ? 0 : -1;
     let i = 0;
     while (i < length) {
+      let byte = bytes[i] as number;
       if (state === STRING) {
-        // Most of a record is string content: step over it in a tight loop.
-        let byte = bytes[i] as number;
+        // Most of a record is string content: step over it four bytes at a time while none of them is special,
+        while (i + 4 <= length) {
+          const word = view.getUint32(i, true);
+          if (specialByteIn(word) !== 0) break;
+          i += 4;
+        }
+        // then a byte at a time to the special one.
+        byte = bytes[i] as number;
         while (byte !== QUOTE && byte !== BACKSLASH && byte >= 0x20) {
           if (++i === length) break;
           byte = bytes[i] as number;
         }
         if (i === length) break;
-        if (byte === BACKSLASH) {
-          this.#stringEscaped = true;
+        if (byte === QUOTE) {
+          if (role === ROLE_VALUE) {
+            if (field !== FIELD_NONE) {
+              this.#foundField(field, base + stringStart, base + i, escaped);
+              field = FIELD_NONE;
+            }
+            state = AFTER_VALUE;
+          } else {
+            if (role === ROLE_TOP_KEY) field = this.#topKey(bytes, stringStart, i, escaped);
+            state = COLON;
+          }
+        } else if (byte === BACKSLASH) {
+          escaped = true;
           state = ESCAPE;
-        } else if (byte === QUOTE) {
-          state = this.#endString(base + i, bytes);
         } else {
           this.#fail(byte, i, "a string character (control characters must be escaped)");
         }
         i++;
         continue;
       }
-      const byte = bytes[i] as number;
       switch (state) {
+        case AFTER_VALUE:
+          if (byte === COMMA) {
+            state = containers[depth - 1] === 1 ? KEY : VALUE;
+          } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+            if ((byte === CLOSE_BRACE ? 1 : 0) !== containers[depth - 1]) this.#fail(byte, i, "a comma or the container's own closing bracket");
+            if (--depth === 0) {
+              elements.push(this.#finish(bytes, start, i + 1));
+              state = AFTER_ELEMENT;
+            }
+          } else if (!this.#space(byte)) {
+            this.#fail(byte, i, "a comma or a closing bracket");
+          }
+          break;
+        case KEY:
+        case KEY_OR_CLOSE:
+          if (byte === QUOTE) {
+            stringStart = i + 1;
+            escaped = false;
+            role = depth === 1 ? ROLE_TOP_KEY : ROLE_KEY;
+            state = STRING;
+          } else if (byte === CLOSE_BRACE && state === KEY_OR_CLOSE) {
+            if (--depth === 0) {
+              elements.push(this.#finish(bytes, start, i + 1));
+              state = AFTER_ELEMENT;
+            } else {
+              state = AFTER_VALUE;
+            }
+          } else if (!this.#space(byte)) {
+            this.#fail(byte, i, state === KEY ? "a key (a string)" : "a key (a string) or }");
+          }
+          break;
+        case COLON:
+          if (byte === COLON_BYTE) state = VALUE;
+          else if (!this.#space(byte)) this.#fail(byte, i, "a colon after the key");
+          break;
+        case VALUE:
+        case VALUE_OR_CLOSE:
+          if (byte === QUOTE) {
+            stringStart = i + 1;
+            escaped = false;
+            role = ROLE_VALUE;
+            state = STRING;
+            break;
+          }
+          if (this.#space(byte)) break;
+          if (byte === CLOSE_BRACKET && state === VALUE_OR_CLOSE) {
+            if (--depth === 0) {
+              elements.push(this.#finish(bytes, start, i + 1));
+              state = AFTER_ELEMENT;
+            } else {
+              state = AFTER_VALUE;
+            }
+            break;
+          }
+          // A wanted field that is not a string is not used (as if it were absent).
+          field = FIELD_NONE;
+          if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+            if (depth === MAX_DEPTH) throw new SyntaxError(`A JSON array element nests deeper than ${MAX_DEPTH} levels at byte ${base + i}.`);
+            containers[depth++] = byte === OPEN_BRACE ? 1 : 0;
+            state = byte === OPEN_BRACE ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
+          } else if (byte === MINUS) state = NUMBER_SIGN;
+          else if (byte === ZERO) state = NUMBER_ZERO;
+          else if (byte > ZERO && byte <= NINE) state = NUMBER_INTEGER;
+          else state = this.#startLiteral(byte, i);
+          break;
         case BEFORE_ARRAY:
           if (byte === OPEN_BRACKET) state = FIRST_ELEMENT;
           else if (!isSpace(byte) && !(base + i < 3 && isByteOrderMark(byte))) this.#fail(byte, i, "the opening [ of an array");
@@ -152,6 +253,9 @@ export class JsonArraySplitter {
           if (byte === OPEN_BRACE) {
             start = i;
             this.#begin(base + i);
+            containers[0] = 1;
+            depth = 1;
+            field = FIELD_NONE;
             state = KEY_OR_CLOSE;
           } else if (byte === CLOSE_BRACKET && state === FIRST_ELEMENT) {
             state = DONE;
@@ -170,40 +274,6 @@ export class JsonArraySplitter {
           break;
         case DONE:
           if (!isSpace(byte)) this.#fail(byte, i, "nothing after the closing ]");
-          break;
-        case KEY_OR_CLOSE:
-        case KEY:
-          if (byte === QUOTE) {
-            this.#startString(base + i + 1, this.#objects.length === 1 ? ROLE_TOP_KEY : ROLE_KEY);
-            state = STRING;
-          } else if (byte === CLOSE_BRACE && state === KEY_OR_CLOSE) {
-            state = this.#close(bytes, start, i, elements);
-          } else if (!this.#space(byte)) {
-            this.#fail(byte, i, state === KEY ? "a key (a string)" : "a key (a string) or }");
-          }
-          break;
-        case COLON:
-          if (byte === COLON_BYTE) state = VALUE;
-          else if (!this.#space(byte)) this.#fail(byte, i, "a colon after the key");
-          break;
-        case VALUE:
-        case VALUE_OR_CLOSE:
-          if (this.#space(byte)) break;
-          if (byte === CLOSE_BRACKET && state === VALUE_OR_CLOSE) {
-            state = this.#close(bytes, start, i, elements);
-            break;
-          }
-          state = this.#value(byte, base + i, i);
-          break;
-        case AFTER_VALUE:
-          if (byte === COMMA) {
-            state = this.#objects[this.#objects.length - 1] === true ? KEY : VALUE;
-          } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-            if ((byte === CLOSE_BRACE) !== this.#objects[this.#objects.length - 1]) this.#fail(byte, i, "a comma or the container's own closing bracket");
-            state = this.#close(bytes, start, i, elements);
-          } else if (!this.#space(byte)) {
-            this.#fail(byte, i, "a comma or a closing bracket");
-          }
           break;
         case ESCAPE:
           if (byte === 0x75 /* u */) {
@@ -236,6 +306,11 @@ export class JsonArraySplitter {
     }
     if (state >= KEY_OR_CLOSE) this.#keep(bytes.subarray(start));
     this.#state = state;
+    this.#depth = depth;
+    this.#role = role;
+    this.#field = field;
+    this.#stringStart = base + stringStart;
+    this.#stringEscaped = escaped;
     this.#offset += length;
     return elements;
   }
@@ -249,11 +324,8 @@ export class JsonArraySplitter {
 
   #begin(at: number): void {
     this.#elementStart = at;
-    this.#objects.length = 0;
-    this.#objects.push(true);
-    this.#fields[FIELD_ID] = undefined;
-    this.#fields[FIELD_CREATION_TIME] = undefined;
-    this.#field = FIELD_NONE;
+    this.#idStart = -1;
+    this.#creationTimeStart = -1;
     this.#slowFields = false;
     this.#lineBreak = false;
   }
@@ -268,25 +340,7 @@ export class JsonArraySplitter {
     return false;
   }
 
-  /** The first byte of a value at stream offset `at` (`index` in the chunk): the state it leads to. */
-  #value(byte: number, at: number, index: number): number {
-    const field = this.#field;
-    this.#field = FIELD_NONE;
-    if (byte === QUOTE) {
-      this.#startString(at + 1, ROLE_VALUE);
-      this.#field = field;
-      return STRING;
-    }
-    // A wanted field that is not a string is not used (as if it were absent).
-    if (field !== FIELD_NONE) this.#fields[field] = undefined;
-    if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-      if (this.#objects.length === MAX_DEPTH) throw new SyntaxError(`A JSON array element nests deeper than ${MAX_DEPTH} levels at byte ${at}.`);
-      this.#objects.push(byte === OPEN_BRACE);
-      return byte === OPEN_BRACE ? KEY_OR_CLOSE : VALUE_OR_CLOSE;
-    }
-    if (byte === MINUS) return NUMBER_SIGN;
-    if (byte === ZERO) return NUMBER_ZERO;
-    if (byte > ZERO && byte <= NINE) return NUMBER_INTEGER;
+  #startLiteral(byte: number, index: number): number {
     const literal = LITERALS.find((candidate) => candidate[0] === byte);
     if (literal === undefined) this.#fail(byte, index, "a value");
     this.#literal = literal;
@@ -294,53 +348,48 @@ export class JsonArraySplitter {
     return LITERAL;
   }
 
-  #startString(at: number, role: number): void {
-    this.#stringStart = at;
-    this.#stringEscaped = false;
-    this.#role = role;
-  }
-
-  /** The closing quote at stream offset `at`: where the reader goes next, noting a wanted key or value. */
-  #endString(at: number, bytes: Buffer): number {
-    const role = this.#role;
-    if (role === ROLE_VALUE) {
-      const field = this.#field;
-      if (field !== FIELD_NONE) {
-        this.#fields[field] = { start: this.#stringStart, end: at, escaped: this.#stringEscaped };
-        this.#field = FIELD_NONE;
-      }
-      return AFTER_VALUE;
+  /**
+   * A top-level key [from, to) of this chunk, read to its closing quote: which wanted field its value is. A wanted key
+   * forgets an earlier value (the last of a repeated key wins, as with JSON.parse).
+   */
+  #topKey(bytes: Uint8Array, from: number, to: number, escaped: boolean): number {
+    const keyLength = to - from;
+    if (escaped || (from < 0 && (keyLength === 2 || keyLength === CREATION_TIME_KEY.length))) {
+      // An escaped key may spell a wanted one; a key cut by the chunk boundary is not at hand: rare enough to leave
+      // both to JSON.parse of the element.
+      this.#slowFields = true;
+      return FIELD_NONE;
     }
-    if (role === ROLE_TOP_KEY) {
-      const keyLength = at - this.#stringStart;
-      const from = this.#stringStart - this.#offset;
-      if (this.#stringEscaped || (from < 0 && (keyLength === ID_KEY.length || keyLength === CREATION_TIME_KEY.length))) {
-        // An escaped key may spell a wanted one; a key cut by the chunk boundary is not at hand: rare enough to leave
-        // both to JSON.parse of the element.
-        this.#slowFields = true;
-      } else if (keyLength === ID_KEY.length || keyLength === CREATION_TIME_KEY.length) {
-        if (bytes.compare(ID_KEY, 0, ID_KEY.length, from, from + keyLength) === 0) {
-          this.#field = FIELD_ID;
-        } else if (bytes.compare(CREATION_TIME_KEY, 0, CREATION_TIME_KEY.length, from, from + keyLength) === 0) {
-          this.#field = FIELD_CREATION_TIME;
-        }
-      }
+    if (keyLength === 2) {
+      if (bytes[from] !== 0x49 /* I */ || bytes[from + 1] !== 0x64 /* d */) return FIELD_NONE;
+      this.#idStart = -1;
+      return FIELD_ID;
     }
-    return COLON;
+    if (keyLength === CREATION_TIME_KEY.length) {
+      for (let at = 0; at < keyLength; at++) if (bytes[from + at] !== CREATION_TIME_KEY[at]) return FIELD_NONE;
+      this.#creationTimeStart = -1;
+      return FIELD_CREATION_TIME;
+    }
+    return FIELD_NONE;
   }
 
-  /** A closing bracket at `index`: the state after it, and the element when it closes the element. */
-  #close(bytes: Buffer, start: number, index: number, elements: ArrayElement[]): number {
-    this.#objects.pop();
-    if (this.#objects.length > 0) return AFTER_VALUE;
-    elements.push(this.#finish(bytes, start, index + 1));
-    return AFTER_ELEMENT;
+  /** A wanted field's string value at stream offsets [start, end). */
+  #foundField(field: number, start: number, end: number, escaped: boolean): void {
+    if (field === FIELD_ID) {
+      this.#idStart = start;
+      this.#idEnd = end;
+      this.#idEscaped = escaped;
+    } else {
+      this.#creationTimeStart = start;
+      this.#creationTimeEnd = end;
+      this.#creationTimeEscaped = escaped;
+    }
   }
 
-  #finish(chunk: Buffer, start: number, end: number): ArrayElement {
+  #finish(chunk: Uint8Array, start: number, end: number): ArrayElement {
     const tail = chunk.subarray(start, end);
     // A copy, not a view of the chunk: the element may outlive the chunk, whose memory is not ours to keep whole.
-    const bytes = this.#parts.length === 0 ? Buffer.from(tail) : Buffer.concat([...this.#parts, tail]);
+    const bytes = this.#parts.length === 0 ? copy(tail) : Buffer.concat([...this.#parts, tail]);
     this.#parts = [];
     this.#partBytes = 0;
     // Decoding would silently turn invalid bytes into U+FFFD: the SIEM would get a record Microsoft never sent.
@@ -348,36 +397,58 @@ export class JsonArraySplitter {
       throw new SyntaxError(`A JSON array element (ending at byte ${this.#offset + end}) is not valid UTF-8, which JSON requires.`);
     }
     if (this.#slowFields || this.#lineBreak) {
-      // Rare: the fields are not at hand (see #endString), or the bytes are replaced. JSON.parse reads it all.
+      // Rare: the fields are not at hand (see #topKey), or the bytes are replaced. JSON.parse reads it all.
       const parsed = JSON.parse(bytes.toString("utf8")) as { Id?: unknown; CreationTime?: unknown };
       const line = this.#lineBreak ? withoutBlanks(bytes) : bytes;
       return { bytes: line, id: stringOrUndefined(parsed.Id), creationTime: stringOrUndefined(parsed.CreationTime) };
     }
-    return { bytes, id: this.#fieldValue(bytes, FIELD_ID), creationTime: this.#fieldValue(bytes, FIELD_CREATION_TIME) };
+    const elementStart = this.#elementStart;
+    return {
+      bytes,
+      id: this.#idStart === -1 ? undefined : fieldValue(bytes, this.#idStart - elementStart, this.#idEnd - elementStart, this.#idEscaped),
+      creationTime:
+        this.#creationTimeStart === -1
+          ? undefined
+          : fieldValue(bytes, this.#creationTimeStart - elementStart, this.#creationTimeEnd - elementStart, this.#creationTimeEscaped),
+    };
   }
 
-  #fieldValue(element: Buffer, field: number): string | undefined {
-    const found = this.#fields[field];
-    if (found === undefined) return undefined;
-    const start = found.start - this.#elementStart;
-    const end = found.end - this.#elementStart;
-    // With its quotes, the value is a JSON string: JSON.parse reads its escapes.
-    return found.escaped ? (JSON.parse(element.toString("utf8", start - 1, end + 1)) as string) : element.toString("utf8", start, end);
-  }
-
-  #keep(part: Buffer): void {
+  #keep(part: Uint8Array): void {
     this.#partBytes += part.length;
     if (this.#partBytes > this.#maxElementBytes) {
       throw new SyntaxError(
         `A JSON array element exceeds ${this.#maxElementBytes} bytes (at byte ${this.#offset}): the blob is malformed or an element is unterminated.`,
       );
     }
-    this.#parts.push(Buffer.from(part));
+    this.#parts.push(copy(part));
   }
 
   #fail(byte: number, index: number, expected: string): never {
     throw new SyntaxError(`Expected ${expected} in the JSON array but found ${quoteByte(byte)} at byte ${this.#offset + index}.`);
   }
+}
+
+/**
+ * Non-zero when one of the four bytes of `word` is a quote, a backslash or a control character (below 0x20), the
+ * bytes that end a string's plain content. Per byte, (x - 1) & ~x has its top bit set only when x is 0 (and x < n for
+ * (x - n) & ~x, n <= 0x80); a borrow can only flag bytes above a byte that is really flagged, so the answer is exact.
+ */
+function specialByteIn(word: number): number {
+  const quote = word ^ 0x22222222;
+  const backslash = word ^ 0x5c5c5c5c;
+  return (((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash) | ((word - 0x20202020) & ~word)) & 0x80808080;
+}
+
+function copy(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/** A string value at [start, end) of an element (without its quotes). */
+function fieldValue(element: Buffer, start: number, end: number, escaped: boolean): string {
+  // With its quotes, the value is a JSON string: JSON.parse reads its escapes.
+  return escaped ? (JSON.parse(element.toString("utf8", start - 1, end + 1)) as string) : element.toString("utf8", start, end);
 }
 
 /**

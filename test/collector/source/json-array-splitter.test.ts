@@ -177,6 +177,37 @@ describe("JsonArraySplitter", () => {
     expect(accepted).toBeGreaterThan(500);
   });
 
+  it("should find a string's end, escape or control character at any place in the word-at-a-time scan", () => {
+    // The scan reads four bytes at once: put each byte that ends plain content at every position of a word, next to
+    // bytes on both sides of its thresholds (0x1f/0x20, 0x21/0x23 around the quote, 0x5b/0x5d around the backslash,
+    // 0x7f, and the high bytes of a UTF-8 character), and compare with JSON.parse.
+    const fillers = ["a", " ", "\x7f", "é", "!", "#", "[", "]", "🙂"];
+    const specials = ['"', "\\", "\\n", "\\u00e9", "\t", "\u001f", "\u0000", "\n"];
+    for (const filler of fillers) {
+      for (const special of specials) {
+        for (let before = 0; before <= 9; before++) {
+          const value = `${filler.repeat(before)}${special}${filler.repeat(9 - before)}`;
+          const element = `{"Id":"x","v":"${value}","n":1}`;
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(element);
+          } catch {
+            parsed = undefined;
+          }
+          for (const cut of [0, 14 + before, 16 + before]) {
+            let line: string | undefined;
+            try {
+              line = splitInChunks(`[${element}]`, [cut])[0]?.line;
+            } catch (error) {
+              if (!(error instanceof SyntaxError)) throw error;
+            }
+            expect({ value, cut, line }).toEqual({ value, cut, line: parsed === undefined ? undefined : element });
+          }
+        }
+      }
+    }
+  });
+
   it.each([['[{"Id":"x"}'], ['[{"Id":"x"'], ['[{"Id":"x","n":1'], ["["], [""]])("should report truncation of %j at the end", (input) => {
     expect(() => splitInChunks(input, [])).toThrow(/truncated/);
   });
