@@ -14,8 +14,8 @@
  * record's bytes are string content, so strings are stepped over four bytes at a time (one 32-bit read and a few
  * integer operations that tell whether any of the four ends plain content) and only the last word is read byte by
  * byte; the reader's state lives in locals during the loop rather than in private fields, the containers of an
- * element are a byte stack, and the two wanted top-level keys are matched byte by byte in place. Together: 1.5-1.6x
- * the previous loop's throughput on the same data (about 490 against 310 MiB/s of CPU time).
+ * element are a byte stack, and the two wanted top-level keys are matched byte by byte in place. Together: 1.7x the
+ * previous loop's throughput on the same data (530-550 against 310-320 MiB/s of CPU time, alternated runs).
  */
 import { isUtf8 } from "node:buffer";
 
@@ -145,16 +145,12 @@ export class JsonArraySplitter {
       let byte = bytes[i] as number;
       if (state === STRING) {
         // Most of a record is string content: step over it four bytes at a time while none of them is special,
-        while (i + 4 <= length) {
-          const word = view.getUint32(i, true);
-          if (specialByteIn(word) !== 0) break;
-          i += 4;
-        }
-        // then a byte at a time to the special one.
-        byte = bytes[i] as number;
-        while (byte !== QUOTE && byte !== BACKSLASH && byte >= 0x20) {
-          if (++i === length) break;
+        while (i + 4 <= length && specialByteIn(view.getUint32(i, true)) === 0) i += 4;
+        // then a byte at a time to the special one (never reading past the chunk: V8 would deoptimise the loop).
+        while (i < length) {
           byte = bytes[i] as number;
+          if (byte === QUOTE || byte === BACKSLASH || byte < 0x20) break;
+          i++;
         }
         if (i === length) break;
         if (byte === QUOTE) {
