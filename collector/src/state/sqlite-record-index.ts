@@ -139,14 +139,24 @@ export class SqliteRecordIndex {
     const found = new Set<string>();
     const scratch = this.#scratch;
     let asked: RecordRef[] | undefined;
+    // The partition of the record before: the records of a batch mostly share an hour, so most records need only a
+    // `startsWith` to know theirs (a record that starts with a valid hour has that hour).
+    let hour: string | null = null;
+    let row: PartitionRow | undefined;
+    let fingerprints: KeyFingerprints | undefined;
     for (const record of records) {
-      const hour = creationHour(record.creationTime);
-      if (hour !== null && this.#legacy === undefined) {
-        const name = `h:${hour}`;
-        const row = this.#partitions.get(name);
-        if (row === undefined || row.expiresAt <= now) continue;
-        const fingerprints = this.#fingerprints.get(name);
-        if (fingerprints !== undefined && guidKeyInto(record.id, scratch, 0) && !fingerprints.has(keyFingerprint(scratch, 0))) continue;
+      const { creationTime } = record;
+      if (creationTime !== null && this.#legacy === undefined) {
+        if (hour === null || !creationTime.startsWith(hour)) {
+          hour = creationHour(creationTime);
+          const name = `h:${hour ?? ""}`;
+          row = this.#partitions.get(name);
+          fingerprints = this.#fingerprints.get(name);
+        }
+        if (hour !== null) {
+          if (row === undefined || row.expiresAt <= now) continue;
+          if (fingerprints !== undefined && guidKeyInto(record.id, scratch, 0) && !fingerprints.has(keyFingerprint(scratch, 0))) continue;
+        }
       }
       (asked ??= []).push(record);
     }
@@ -197,14 +207,19 @@ export class SqliteRecordIndex {
     const expiresAt = at + horizonMs;
     const pending = new Map<string, PendingKeys>();
     const day = new Date(at).toISOString().slice(0, 10);
+    // As in `lookup`: the hour of the record before, checked with `startsWith`.
+    let hour: string | null = null;
+    let keys: PendingKeys | undefined;
     for (const records of lists) {
       for (const { id, creationTime } of records) {
-        const hour = creationHour(creationTime);
-        const name = hour === null ? `n:${day}` : `h:${hour}`;
-        let keys = pending.get(name);
-        if (keys === undefined) {
-          keys = new PendingKeys();
-          pending.set(name, keys);
+        if (keys === undefined || hour === null || creationTime === null || !creationTime.startsWith(hour)) {
+          hour = creationHour(creationTime);
+          const name = hour === null ? `n:${day}` : `h:${hour}`;
+          keys = pending.get(name);
+          if (keys === undefined) {
+            keys = new PendingKeys();
+            pending.set(name, keys);
+          }
         }
         keys.add(id);
       }
