@@ -5,6 +5,9 @@ import { StorageSharedKeyCredential } from "@azure/storage-blob";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { StateConfig } from "../../../collector/src/config/state-location.ts";
 import { AzureBlobStateStore } from "../../../collector/src/state/azblob/azblob-store.ts";
+import { decodePartition, encodeSections, recordKey } from "../../../collector/src/state/azblob/entries.ts";
+import { emptyHead, HEAD_VERSION } from "../../../collector/src/state/azblob/head.ts";
+import { MAX_ADDED_KEYS } from "../../../collector/src/state/azblob/partitions.ts";
 import type { BlobCommit } from "../../../collector/src/state/store.ts";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite, type Azurite } from "../../fixtures/azurite.ts";
 import { pollUntil } from "../../e2e/harness.ts";
@@ -160,5 +163,54 @@ describe("AzureBlobStateStore after a compaction killed mid-way", () => {
     const reopened = await openStore(container, PREFIX);
     expect((await reopened.deliveredRecords(all)).size).toBe(all.length);
     expect(await reopened.committedBlobs(blobs)).toEqual(new Set(blobs.map((blob) => blob.contentId)));
+  });
+});
+
+/**
+ * A state written before partition blobs were stored sorted (head version 1: each partition blob in the commit blobs'
+ * sectioned form) is read as it is, and the partitions a run rewrites take the sorted form. More ids than a partition's
+ * additions are held apart (MAX_ADDED_KEYS) go into one hour, so that the fold into the sorted keys is exercised too.
+ */
+describe("AzureBlobStateStore over a version-1 state", () => {
+  const hour = "2024-05-01T10";
+  const guidOf = (index: number): string => `00000000-0000-4000-8000-${index.toString(16).padStart(12, "0")}`;
+
+  it("should find the old partition's ids, fold many additions in, and write the partitions it changes sorted", async () => {
+    const container = await azurite.createContainer();
+    const client = azurite.service.getContainerClient(container);
+    const old = Array.from({ length: 300 }, (_, index) => guidOf(1_000_000 + index));
+    const keys = Buffer.concat(old.map((id) => recordKey(id)));
+    await client
+      .getBlockBlobClient("parts/r/2024-05-01T10/0123456789ab-000000")
+      .uploadData(encodeSections([{ partition: `r/${hour}`, expiresAt: 4e12, keys }]));
+    const head = {
+      ...emptyHead(),
+      version: 1,
+      partitions: { [`r/${hour}`]: { blob: "parts/r/2024-05-01T10/0123456789ab-000000", entries: old.length, expiresAt: 4e12 } },
+    };
+    await client.getBlockBlobClient("head.json").uploadData(Buffer.from(JSON.stringify(head)));
+
+    const store = await openStore(container);
+    const oldRefs = old.map((id) => ({ id, creationTime: `${hour}:05:00` }));
+    expect((await store.deliveredRecords(oldRefs)).size).toBe(old.length);
+    const fresh = Array.from({ length: MAX_ADDED_KEYS + 5_000 }, (_, index) => ({ id: guidOf(index), creationTime: `${hour}:30:00` }));
+    for (let start = 0; start < fresh.length; start += 25_000) {
+      const group = fresh.slice(start, start + 25_000);
+      expect((await store.deliveredRecords(group)).size).toBe(0);
+      await store.commit({ blobs: [], records: group, at: new Date() });
+    }
+    expect((await store.deliveredRecords([...fresh, ...oldRefs])).size).toBe(fresh.length + old.length);
+    await store.close();
+
+    const written = await azurite.readHead(container);
+    expect(written.version).toBe(HEAD_VERSION);
+    const ref = written.partitions[`r/${hour}`];
+    expect(ref?.entries).toBe(fresh.length + old.length);
+    const stored = decodePartition(await client.getBlobClient(ref?.blob as string).downloadToBuffer(), "partition");
+    expect(stored.size).toBe(fresh.length + old.length);
+    const reopened = await openStore(container);
+    expect((await reopened.deliveredRecords([...fresh, ...oldRefs, { id: guidOf(999_999), creationTime: `${hour}:30:00` }])).size).toBe(
+      fresh.length + old.length,
+    );
   });
 });

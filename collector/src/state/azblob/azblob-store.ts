@@ -29,10 +29,21 @@ import {
   type StateSnapshot,
   type StateStore,
 } from "../store.ts";
-import { blobKey, blobPartition, decodeSections, encodeSections, recordKey, recordPartition, type Key, type Section } from "./entries.ts";
-import { emptyHead, parseHead, type Head, type PartitionRef } from "./head.ts";
+import {
+  blobKey,
+  blobPartition,
+  decodePartition,
+  decodeSections,
+  encodePartition,
+  encodeSections,
+  recordKey,
+  recordPartition,
+  type Section,
+} from "./entries.ts";
+import { emptyHead, HEAD_VERSION, parseHead, type Head, type PartitionRef } from "./head.ts";
 import { isLeaseLostCode, StateLease } from "./lease.ts";
 import { PartitionCache, type Partition } from "./partitions.ts";
+import { KeyList } from "./sorted-keys.ts";
 import { storageErrorCode, storageStatus } from "../../storage/storage-errors.ts";
 import { orphans, sweepDue } from "./sweep.ts";
 
@@ -61,7 +72,7 @@ export interface StateTraffic {
 const COMPACT_AFTER_COMMITS = 16;
 /** Partition blobs fetched or written at the same time. */
 const CONCURRENCY = 8;
-/** Entries kept in memory before clean partitions are forgotten (about 100 bytes each). */
+/** Entries kept in memory before clean partitions are forgotten (about 17 bytes each, outside V8's heap). */
 const MAX_CACHED_ENTRIES = 2_000_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEAD = "head.json";
@@ -143,9 +154,9 @@ export class AzureBlobStateStore implements StateStore {
     const found = new Set<string>();
     const pruned = this.#opened().prunedThrough ?? -Infinity;
     for (const [name, group] of byPartition) {
-      const entries = partitions.get(name)?.entries;
+      const partition = partitions.get(name) as Partition;
       // Ledger entries count until pruned, as in the SQLite store: at their keepUntil, when the API stops listing the blob.
-      for (const blob of group) if ((entries?.get(blobKey(blob.contentId)) ?? -Infinity) > pruned) found.add(blob.contentId);
+      for (const blob of group) if (this.#cache.expiryOf(partition, blobKey(blob.contentId)) > pruned) found.add(blob.contentId);
     }
     return found;
   }
@@ -156,9 +167,8 @@ export class AzureBlobStateStore implements StateStore {
     const now = this.#now().getTime();
     const found = new Set<string>();
     for (const [name, group] of byPartition) {
-      const entries = partitions.get(name)?.entries;
-      if (entries === undefined) continue;
-      for (const record of group) if ((entries.get(recordKey(record.id)) ?? -Infinity) > now) found.add(record.id);
+      const partition = partitions.get(name) as Partition;
+      for (const record of group) if (this.#cache.expiryOf(partition, recordKey(record.id)) > now) found.add(record.id);
     }
     return found;
   }
@@ -212,7 +222,8 @@ export class AzureBlobStateStore implements StateStore {
       const ref = refs[name];
       const cached = this.#cache.peek(name);
       if (Math.max(ref?.expiresAt ?? -Infinity, cached?.expiresAt ?? -Infinity) > cutoff) continue;
-      const entries = cached?.loaded ? cached.entries.size : (ref?.entries ?? 0) + (cached?.entries.size ?? 0);
+      const held = cached === undefined ? 0 : this.#cache.settle(cached).size;
+      const entries = cached?.loaded === true ? held : (ref?.entries ?? 0) + held;
       if (name.startsWith("b/")) dropped.blobs += entries;
       else dropped.records += entries;
       if (ref !== undefined) garbage.push(ref.blob);
@@ -286,16 +297,17 @@ export class AzureBlobStateStore implements StateStore {
     const garbage = [...head.garbage, ...head.commits];
     await pool(dirty, CONCURRENCY, async (name) => {
       const partition = partitions.get(name) as Partition;
-      const sections = liveSections(name, partition, now);
+      const live = this.#cache.settle(partition).live(now);
+      partition.base = live;
       const old = refs[name];
       if (old !== undefined) garbage.push(old.blob);
-      if (sections.length === 0) {
+      if (live.size === 0) {
         delete refs[name];
         return;
       }
       const blob = this.#fresh(`parts/${name}`);
-      await this.#guard("compact state", () => this.#upload(blob, encodeSections(sections), { ifNoneMatch: "*" }));
-      refs[name] = { blob, entries: sections.reduce((sum, section) => sum + section.keys.length, 0), expiresAt: partition.expiresAt };
+      await this.#guard("compact state", () => this.#upload(blob, encodePartition(live), { ifNoneMatch: "*" }));
+      refs[name] = { blob, entries: live.size, expiresAt: partition.expiresAt };
     });
     await this.#writeHead({ ...head, partitions: refs, commits: [], garbage });
     for (const name of dirty) {
@@ -328,7 +340,7 @@ export class AzureBlobStateStore implements StateStore {
     const head = this.#opened();
     if (lease === undefined) throw new Error(`State store ${this.#where} is not open.`);
     await lease.ensure();
-    const written: Head = { ...next, serial: head.serial + 1 };
+    const written: Head = { ...next, version: HEAD_VERSION, serial: head.serial + 1 };
     try {
       this.#etag = await this.#upload(HEAD, Buffer.from(JSON.stringify(written)), { leaseId: lease.id, ...(this.#etag ? { ifMatch: this.#etag } : {}) });
     } catch (error) {
@@ -352,11 +364,11 @@ export class AzureBlobStateStore implements StateStore {
   #sections(commit: Commit): Section[] {
     const at = commit.at.getTime();
     if (!Number.isFinite(at)) throw new RangeError("State commit: `at` is not a valid date.");
-    const sections = new Map<string, { partition: string; expiresAt: number; keys: Key[] }>();
-    const add = (partition: string, expiresAt: number, key: Key): void => {
+    const sections = new Map<string, { partition: string; keys: KeyList }>();
+    const add = (partition: string, expiresAt: number, key: Uint8Array): void => {
       const id = `${partition}|${expiresAt}`;
       let section = sections.get(id);
-      if (section === undefined) sections.set(id, (section = { partition, expiresAt, keys: [] }));
+      if (section === undefined) sections.set(id, (section = { partition, keys: new KeyList(expiresAt) }));
       section.keys.push(key);
     };
     const recordsExpireAt = at + this.#options.dedupeHorizonMs;
@@ -370,7 +382,7 @@ export class AzureBlobStateStore implements StateStore {
       for (const record of blob.records) add(recordPartition(record.creationTime), recordsExpireAt, recordKey(record.id));
     }
     for (const record of commit.records ?? []) add(recordPartition(record.creationTime), recordsExpireAt, recordKey(record.id));
-    return [...sections.values()];
+    return [...sections.values()].map(({ partition, keys }) => ({ partition, expiresAt: keys.expiresAt, keys: keys.bytes() }));
   }
 
   /** The partitions `names`, each loaded from its blob first if this run has not read it yet. */
@@ -388,8 +400,7 @@ export class AzureBlobStateStore implements StateStore {
       const { bytes } = await this.#guard("read the state", () => this.#download(ref.blob));
       const partition = result.get(name) as Partition;
       if (partition.loaded) return;
-      decodeSections(bytes, this.#where + ref.blob, (_, expiresAt, keys) => this.#cache.add(partition, expiresAt, keys));
-      partition.loaded = true;
+      this.#cache.load(partition, decodePartition(bytes, this.#where + ref.blob));
     });
     return result;
   }
@@ -457,18 +468,6 @@ export class AzureBlobStateStore implements StateStore {
     }
     return new AuditfeedError("AF_ERR_STATE_WRITE", `Could not ${what} at ${this.#where}: ${(error as Error).message}`, { retryable: true, cause: error });
   }
-}
-
-/** A dirty partition's entries that are still alive, one section per expiry. */
-function liveSections(name: string, partition: Partition, now: number): Section[] {
-  const byExpiry = new Map<number, Key[]>();
-  for (const [key, expiresAt] of partition.entries) {
-    if (expiresAt <= now) continue;
-    let keys = byExpiry.get(expiresAt);
-    if (keys === undefined) byExpiry.set(expiresAt, (keys = []));
-    keys.push(key);
-  }
-  return [...byExpiry].map(([expiresAt, keys]) => ({ partition: name, expiresAt, keys }));
 }
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {

@@ -11,25 +11,33 @@
  * listing gives it, and re-listing covers a bounded span of recent blobs). A missing or unreadable CreationTime
  * goes to `r/none`.
  *
- * Binary form: "AFS1", then sections; a section is the partition name (u16 length + UTF-8), the expiry (f64), the
- * entry count (u32) and that many 16-byte keys. A partition blob holds one partition's sections; a commit blob the
- * sections of every partition the commit touched. Little-endian throughout.
+ * Binary forms, little-endian throughout:
+ * - a commit blob, "AFS1", then sections; a section is the partition name (u16 length + UTF-8), the expiry (f64), the
+ *   entry count (u32) and that many 16-byte keys: the sections of every partition the commit touched;
+ * - a partition blob, "AFP1", the expiry count m (u32), m expiries (f64), the key count n (u32), n keys sorted in
+ *   byte order without repeats, then n expiry positions of 1, 2 or 4 bytes (by m: at most 256, 65,536, more; none
+ *   when m is 1, as in a partition written by one commit, so that it costs 16 bytes per id like a section): the
+ *   form `SortedKeys` holds in memory, so loading a partition is a copy, not a sort. Partition blobs written before
+ *   this form (head version 1) are in the commit blobs' form, one section per expiry, and are read as such.
  */
 import { createHash } from "node:crypto";
 import { AuditfeedError } from "../../errors.ts";
+import { recordKey as guidOrText } from "../record-key.ts";
 import { creationHour } from "../record-partition.ts";
+import { compareAt, expiryIndex, KEY_BYTES, SortedKeys, type ExpiryIndex } from "./sorted-keys.ts";
 
-export const KEY_BYTES = 16;
-const MAGIC = Buffer.from("AFS1", "latin1");
+const SECTIONS = Buffer.from("AFS1", "latin1");
+const PARTITION = Buffer.from("AFP1", "latin1");
 
-/** Keys as 16-character latin1 strings: a Map key costs far less as a short string than as a Buffer. */
-export type Key = string;
+/** A key: KEY_BYTES bytes. */
+export type Key = Uint8Array;
 
 /** Entries of one partition that share an expiry (a commit adds one section per partition it touches). */
 export interface Section {
   readonly partition: string;
   readonly expiresAt: number;
-  readonly keys: readonly Key[];
+  /** The keys, KEY_BYTES each, back to back. */
+  readonly keys: Uint8Array;
 }
 
 export function recordPartition(creationTime: string | null): string {
@@ -42,13 +50,10 @@ export function blobPartition(contentExpiration: string): string {
   return `b/${Number.isFinite(at) ? new Date(at).toISOString().slice(0, 13) : "none"}`;
 }
 
+/** A GUID as its 16 bytes (decoded as the SQLite store does), any other id as a hash. */
 export function recordKey(id: string): Key {
-  if (id.length === 36 && id[8] === "-" && id[13] === "-" && id[18] === "-" && id[23] === "-") {
-    const bytes = Buffer.from(id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24), "hex");
-    // Hex decoding stops at the first character that is not a hex digit, so 16 bytes means all 32 were.
-    if (bytes.length === KEY_BYTES) return bytes.toString("latin1");
-  }
-  return hashKey(`record:${id}`);
+  const key = guidOrText(id);
+  return typeof key === "string" ? hashKey(`record:${id}`) : key;
 }
 
 export function blobKey(contentId: string): Key {
@@ -56,47 +61,106 @@ export function blobKey(contentId: string): Key {
 }
 
 function hashKey(text: string): Key {
-  return createHash("sha256").update(text, "utf8").digest().subarray(0, KEY_BYTES).toString("latin1");
+  return createHash("sha256").update(text, "utf8").digest().subarray(0, KEY_BYTES);
 }
 
 export function encodeSections(sections: readonly Section[]): Buffer {
-  let size = MAGIC.length;
-  for (const section of sections) size += 2 + Buffer.byteLength(section.partition) + 8 + 4 + section.keys.length * KEY_BYTES;
+  let size = SECTIONS.length;
+  for (const section of sections) size += 2 + Buffer.byteLength(section.partition) + 8 + 4 + section.keys.length;
   const out = Buffer.allocUnsafe(size);
-  let at = MAGIC.copy(out, 0);
+  let at = SECTIONS.copy(out, 0);
   for (const section of sections) {
     const nameLength = out.write(section.partition, at + 2, "utf8");
     out.writeUInt16LE(nameLength, at);
     at += 2 + nameLength;
     out.writeDoubleLE(section.expiresAt, at);
-    out.writeUInt32LE(section.keys.length, at + 8);
+    out.writeUInt32LE(section.keys.length / KEY_BYTES, at + 8);
     at += 12;
-    for (const key of section.keys) at += out.write(key, at, "latin1");
+    out.set(section.keys, at);
+    at += section.keys.length;
   }
   return out;
 }
 
 /** Calls `onSection` for every section; `where` names the blob in the error a damaged one gives. */
-export function decodeSections(bytes: Buffer, where: string, onSection: (partition: string, expiresAt: number, keys: Key[]) => void): void {
-  const damaged = (): AuditfeedError =>
-    new AuditfeedError(
-      "AF_ERR_STATE_UNREADABLE",
-      `State blob ${where} is not in auditfeed's format (or was damaged). Point AUDITFEED_STATE at a new prefix to start over (which re-delivers the look-back window).`,
-    );
-  if (bytes.length < MAGIC.length || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw damaged();
-  let at = MAGIC.length;
+export function decodeSections(bytes: Buffer, where: string, onSection: (partition: string, expiresAt: number, keys: Uint8Array) => void): void {
+  if (!startsWith(bytes, SECTIONS)) throw damaged(where);
+  let at = SECTIONS.length;
   while (at < bytes.length) {
-    if (at + 2 > bytes.length) throw damaged();
+    if (at + 2 > bytes.length) throw damaged(where);
     const nameLength = bytes.readUInt16LE(at);
-    if (at + 2 + nameLength + 12 > bytes.length) throw damaged();
+    if (at + 2 + nameLength + 12 > bytes.length) throw damaged(where);
     const partition = bytes.toString("utf8", at + 2, at + 2 + nameLength);
     at += 2 + nameLength;
     const expiresAt = bytes.readDoubleLE(at);
     const count = bytes.readUInt32LE(at + 8);
     at += 12;
-    if (at + count * KEY_BYTES > bytes.length) throw damaged();
-    const keys: Key[] = new Array<Key>(count);
-    for (let index = 0; index < count; index++, at += KEY_BYTES) keys[index] = bytes.toString("latin1", at, at + KEY_BYTES);
-    onSection(partition, expiresAt, keys);
+    if (at + count * KEY_BYTES > bytes.length) throw damaged(where);
+    onSection(partition, expiresAt, bytes.subarray(at, at + count * KEY_BYTES));
+    at += count * KEY_BYTES;
   }
+}
+
+export function encodePartition(entries: SortedKeys): Buffer {
+  const m = entries.expiries.length;
+  const n = entries.size;
+  const width = positionBytes(m, entries.index);
+  const out = Buffer.allocUnsafe(PARTITION.length + 4 + m * 8 + 4 + n * KEY_BYTES + n * width);
+  let at = PARTITION.copy(out, 0);
+  at = out.writeUInt32LE(m, at);
+  for (const expiresAt of entries.expiries) at = out.writeDoubleLE(expiresAt, at);
+  at = out.writeUInt32LE(n, at);
+  out.set(entries.keys, at);
+  at += n * KEY_BYTES;
+  if (width > 0) {
+    for (const position of entries.index)
+      at = width === 1 ? out.writeUInt8(position, at) : width === 2 ? out.writeUInt16LE(position, at) : out.writeUInt32LE(position, at);
+  }
+  return out;
+}
+
+/** A partition blob in memory; checked whole (a key out of order would make binary search miss entries silently). */
+export function decodePartition(bytes: Buffer, where: string): SortedKeys {
+  if (startsWith(bytes, SECTIONS)) {
+    let entries = SortedKeys.EMPTY;
+    decodeSections(bytes, where, (_, expiresAt, keys) => (entries = SortedKeys.merge(entries, SortedKeys.fromUnsorted(keys, expiresAt))));
+    return entries;
+  }
+  if (!startsWith(bytes, PARTITION) || bytes.length < PARTITION.length + 4) throw damaged(where);
+  let at = PARTITION.length;
+  const m = bytes.readUInt32LE(at);
+  at += 4;
+  if (at + m * 8 + 4 > bytes.length) throw damaged(where);
+  const expiries: number[] = [];
+  for (let position = 0; position < m; position++, at += 8) expiries.push(bytes.readDoubleLE(at));
+  const n = bytes.readUInt32LE(at);
+  at += 4;
+  const index = expiryIndex(n, m);
+  const width = positionBytes(m, index);
+  if (at + n * (KEY_BYTES + width) !== bytes.length) throw damaged(where);
+  // Copied out of the download, which would otherwise stay alive as long as the keys.
+  const keys = new Uint8Array(bytes.subarray(at, at + n * KEY_BYTES));
+  at += n * KEY_BYTES;
+  for (let position = 0; position < n; position++, at += width) {
+    if (width > 0) index[position] = width === 1 ? bytes.readUInt8(at) : width === 2 ? bytes.readUInt16LE(at) : bytes.readUInt32LE(at);
+    if ((index[position] as number) >= m) throw damaged(where);
+    if (position > 0 && compareAt(keys, (position - 1) * KEY_BYTES, keys, position * KEY_BYTES) >= 0) throw damaged(where);
+  }
+  return new SortedKeys(keys, index, expiries);
+}
+
+/** Bytes per stored expiry position: none when there is one expiry (every position is 0). */
+function positionBytes(expiries: number, index: ExpiryIndex): number {
+  return expiries <= 1 ? 0 : index.BYTES_PER_ELEMENT;
+}
+
+function startsWith(bytes: Buffer, magic: Buffer): boolean {
+  return bytes.length >= magic.length && bytes.subarray(0, magic.length).equals(magic);
+}
+
+function damaged(where: string): AuditfeedError {
+  return new AuditfeedError(
+    "AF_ERR_STATE_UNREADABLE",
+    `State blob ${where} is not in auditfeed's format (or was damaged). Point AUDITFEED_STATE at a new prefix to start over (which re-delivers the look-back window).`,
+  );
 }

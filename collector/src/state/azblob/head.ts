@@ -3,9 +3,14 @@ import type { SinkCheckpoint } from "../../sinks/sink.ts";
 import { isContentType, type ContentType } from "../../source/content.ts";
 import type { ContentTypeCursor, FailedBlob, RunStats } from "../store.ts";
 
-/** The layout this code reads and writes (see docs/ARCHITECTURE.md, "State in Azure Blob storage"). */
+/**
+ * The layout this code writes (see docs/ARCHITECTURE.md, "State in Azure Blob storage"). Version 2 writes partition
+ * blobs sorted (entries.ts, "AFP1"); a version-1 state is read as it is (its partition blobs in the older form) and
+ * becomes version 2 with its next commit. An auditfeed that knows only version 1 refuses a version-2 state by name.
+ */
 export const HEAD_FORMAT = "auditfeed-state";
-export const HEAD_VERSION = 1;
+export const HEAD_VERSION = 2;
+const READABLE_VERSIONS: readonly number[] = [1, HEAD_VERSION];
 
 /** A partition blob the head points at. */
 export interface PartitionRef {
@@ -21,7 +26,7 @@ export interface PartitionRef {
  */
 export interface Head {
   readonly format: typeof HEAD_FORMAT;
-  readonly version: typeof HEAD_VERSION;
+  readonly version: number;
   /** Incremented by every write, so an answer lost in transit can be told from a write that never happened. */
   readonly serial: number;
   readonly sinkCheckpoint: SinkCheckpoint | null;
@@ -62,10 +67,10 @@ export function parseHead(bytes: Buffer, where: string): Head {
       `State blob ${where} was not written by auditfeed. Point AUDITFEED_STATE at auditfeed's state, or at a new prefix to start over (which re-delivers the look-back window).`,
     );
   }
-  if (head.version !== HEAD_VERSION) {
+  if (!READABLE_VERSIONS.includes(head.version as number)) {
     throw new AuditfeedError(
       "AF_ERR_STATE_SCHEMA",
-      `State blob ${where} has format version ${String(head.version)}, but this auditfeed understands only version ${HEAD_VERSION}: it was written by a newer auditfeed. Run that version (or newer), or point AUDITFEED_STATE at a new prefix to start over (which re-delivers the look-back window).`,
+      `State blob ${where} has format version ${String(head.version)}, but this auditfeed understands only versions ${READABLE_VERSIONS.join(" and ")}: it was written by a newer auditfeed. Run that version (or newer), or point AUDITFEED_STATE at a new prefix to start over (which re-delivers the look-back window).`,
     );
   }
   const cursors: Partial<Record<ContentType, ContentTypeCursor>> = {};
