@@ -1,9 +1,13 @@
 // The state part of a run with the Blob state store, against Azurite: bytes transferred, requests, wall time and peak
 // RSS of a run with nothing new and of a run with 5 minutes of new records, with N ids already in the dedupe horizon.
 // Then the dedupe cost per event with that history: 200,000 new events looked up in batches of 1,000 and committed in
-// groups of 50,000, as delivery does. Run: node bench/state-blob.ts [ids...]   (default: 0 1000000; 10 M ids take
-// about 30 minutes of writing history on Azurite). Prints figures; asserts only correctness.
-import { randomBytes } from "node:crypto";
+// groups of 50,000, as delivery does: CPU per event of the lookups and of the commits apart, and the memory the store
+// holds per id once they are committed (V8 heap and buffers outside it, after a full GC). Run:
+// node bench/state-blob.ts [ids...]   (default: 0 1000000; 10 M ids take about 30 minutes of writing history on
+// Azurite). Prints figures; asserts only correctness.
+import { randomUUID } from "node:crypto";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from "../test/fixtures/azurite.ts";
 import { createStateStore } from "../collector/src/state/index.ts";
 import type { AzureBlobStateStore } from "../collector/src/state/azblob/azblob-store.ts";
@@ -29,11 +33,22 @@ const sample = (): void => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 };
 const sampler = setInterval(sample, 50);
-const guid = (): string => {
-  const hex = randomBytes(16).toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
+/** A GUID as a flat string: one joined from pieces is flattened by its first use, which would skew the memory figures. */
+const guid = (): string => Buffer.from(randomUUID(), "latin1").toString("latin1");
 const hourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
+setFlagsFromString("--expose-gc");
+/** A full garbage collection, so that memory figures count what is held, not what is waiting to be collected. */
+const gc = runInNewContext("gc") as () => void;
+const keptAlive: { events: readonly RecordRef[] } = { events: [] };
+/** V8 heap in use plus the buffers outside it (typed arrays, Buffers). */
+const held = async (): Promise<{ heap: number; buffers: number }> => {
+  // Twice, with a turn of the event loop between: the heap in use counts pages until V8's concurrent sweeper frees them.
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed, buffers: usage.arrayBuffers };
+};
 const mb = (bytes: number): string => (bytes / 1e6).toFixed(bytes < 1e5 ? 3 : 1);
 
 /**
@@ -41,33 +56,53 @@ const mb = (bytes: number): string => (bytes / 1e6).toFixed(bytes < 1e5 ? 3 : 1)
  * groups, then close (its compaction included). Wall and CPU time of this process (Azurite runs in its own) per event.
  */
 async function dedupeCost(open: (now: number) => AzureBlobStateStore, recent: readonly RecordRef[]): Promise<string> {
-  const store = open(NOW);
-  await store.open();
   const duplicates = recent.length === 0 ? 0 : DEDUPE_EVENTS / 100;
   const events: RecordRef[] = Array.from({ length: DEDUPE_EVENTS }, (_, i) =>
     i % 100 === 0 && duplicates > 0
       ? (recent[(i / 100) % recent.length] as RecordRef)
       : { id: guid(), creationTime: hourOf(NOW - 2 * HOUR + ((i * 37_000) % (2 * HOUR))) },
   );
+  // Kept reachable through both measurements (V8 frees a local after its last use), so the difference is the store's.
+  keptAlive.events = events;
+  const before = await held();
+  const store = open(NOW);
+  await store.open();
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const cpuOf = async <T>(spent: { us: number }, body: () => Promise<T>): Promise<T> => {
+    const from = process.cpuUsage();
+    try {
+      return await body();
+    } finally {
+      const used = process.cpuUsage(from);
+      spent.us += used.user + used.system;
+    }
+  };
+  const lookups = { us: 0 };
+  const commits = { us: 0 };
   let found = 0;
   for (let start = 0, group = 0; start < events.length; start += IDS_PER_COMMIT, group++) {
     const fresh: RecordRef[] = [];
     for (let at = start; at < Math.min(start + IDS_PER_COMMIT, events.length); at += LOOKUP_BATCH) {
       const batch = events.slice(at, at + LOOKUP_BATCH);
-      const delivered = await store.deliveredRecords(batch);
+      const delivered = await cpuOf(lookups, () => store.deliveredRecords(batch));
       found += delivered.size;
       for (const record of batch) if (!delivered.has(record.id)) fresh.push(record);
     }
-    await store.commit({ blobs: [], records: fresh, sinkCheckpoint: { offset: group }, at: new Date(NOW) });
+    await cpuOf(commits, () => store.commit({ blobs: [], records: fresh, sinkCheckpoint: { offset: group }, at: new Date(NOW) }));
   }
-  await store.close();
+  const after = await held();
+  keptAlive.events = [];
+  await cpuOf(commits, () => store.close());
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   if (found !== duplicates) throw new Error(`wrong answers: ${found} of ${duplicates} duplicates found`);
   const us = (value: number): string => ((value * 1000) / DEDUPE_EVENTS).toFixed(2);
-  return `dedupe of ${DEDUPE_EVENTS.toLocaleString("en-US")} new events (${duplicates.toLocaleString("en-US")} duplicates): ${us(ms)} µs/event wall, ${us((used.user + used.system) / 1000)} µs/event CPU of this process (lookups, commits of ${IDS_PER_COMMIT.toLocaleString("en-US")}, compaction at close); ${t(store)}`;
+  const perId = (bytes: number): string => (bytes / DEDUPE_EVENTS).toFixed(1);
+  return (
+    `dedupe of ${DEDUPE_EVENTS.toLocaleString("en-US")} new events (${duplicates.toLocaleString("en-US")} duplicates): ${us(ms)} µs/event wall, ${us((used.user + used.system) / 1000)} µs/event CPU of this process (lookups ${us(lookups.us / 1000)}, commits of ${IDS_PER_COMMIT.toLocaleString("en-US")} and the compaction at close ${us(commits.us / 1000)}); ${t(store)}\n` +
+    `  held by the store once committed, per new id: ${perId(after.heap - before.heap)} bytes of V8 heap + ${perId(after.buffers - before.buffers)} bytes of buffers outside it`
+  );
 }
 
 const t = (store: AzureBlobStateStore): string =>
