@@ -2,7 +2,9 @@
 // it: harness/image-entry.ts) over a tenant holding one blob of --mb MB (default 500), first with the image's Node
 // flags alone, then with its old space capped at --heap-limit-mb (default 64) too.
 // Prints the command's peak RSS (the kernel's VmHWM, read every 20 ms until it exits), wall and CPU time; fails unless
-// each run delivers exactly the emulator's ground truth, each record once. Run: node bench/blob-memory.ts [--mb 500]
+// each run delivers exactly the emulator's ground truth, each record once. --state blob keeps the collector's state in
+// Blob storage (Azurite, in a process of its own whose CPU and memory are not counted; a new container per run)
+// instead of SQLite. Run: node bench/blob-memory.ts [--mb 500] [--heap-limit-mb 64] [--state sqlite|blob]
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,6 +13,7 @@ import { readDeliveredRecords } from "../collector/src/sinks/file/delivered-reco
 import { CONTENT_TYPES } from "../collector/src/source/content.ts";
 import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../emulator/src/index.ts";
 import { collectorEnvironment, runCli } from "../test/e2e/harness.ts";
+import { startAzurite, type Azurite } from "../test/fixtures/azurite.ts";
 import { imageEntry, type AuditfeedEntry } from "./harness/image-entry.ts";
 
 const HOUR_MS = 3_600_000;
@@ -18,7 +21,10 @@ const NOW = new Date("2026-11-20T12:00:00Z");
 /** Average size of an emulated Exchange record on one line, measured; only used to aim the blob at --mb. */
 const EXCHANGE_RECORD_BYTES = 1_105;
 
-const { values } = parseArgs({ options: { mb: { type: "string", default: "500" }, "heap-limit-mb": { type: "string", default: "64" } } });
+const { values } = parseArgs({
+  options: { mb: { type: "string", default: "500" }, "heap-limit-mb": { type: "string", default: "64" }, state: { type: "string", default: "sqlite" } },
+});
+if (values.state !== "sqlite" && values.state !== "blob") throw new RangeError(`--state must be sqlite or blob; got ${values.state}.`);
 const records = Math.round((Number(values.mb) * 1e6) / EXCHANGE_RECORD_BYTES);
 const heapLimitMb = Number(values["heap-limit-mb"]);
 
@@ -58,10 +64,11 @@ function peakRssKib(pid: number): number {
   }
 }
 
-async function once(emulator: Emulator, auditfeed: AuditfeedEntry, extraFlags: readonly string[]): Promise<string> {
+async function once(emulator: Emulator, auditfeed: AuditfeedEntry, extraFlags: readonly string[], azurite: Azurite | undefined): Promise<string> {
   const directory = await mkdtemp(join(import.meta.dirname, "..", ".tmp", "bench-blob-memory-"));
   try {
     const env = collectorEnvironment(emulator, directory, {
+      ...(azurite === undefined ? {} : azurite.stateEnvironment(await azurite.createContainer())),
       AUDITFEED_CONTENT_TYPES: "Audit.Exchange",
       AUDITFEED_LOOKBACK: "2h",
       AUDITFEED_REQUESTS_PER_MINUTE: "100000",
@@ -100,13 +107,18 @@ async function once(emulator: Emulator, auditfeed: AuditfeedEntry, extraFlags: r
 await mkdir(join(import.meta.dirname, "..", ".tmp"), { recursive: true });
 const job = await mkdtemp(join(import.meta.dirname, "..", ".tmp", "bench-blob-memory-job-"));
 const emulator = await emulatorWithOneBlob();
+const azurite = values.state === "blob" ? await startAzurite() : undefined;
 try {
   const auditfeed = await imageEntry(job);
   const count = emulator.tenant(DEMO_TENANT).groundTruth({ from: new Date(NOW.getTime() - HOUR_MS) }).count;
-  console.log(`blob memory: auditfeed once over one Exchange blob of ~${values.mb} MB (${count.toLocaleString("en-US")} records), file sink, SQLite state`);
-  console.log(`  the image's flags (${auditfeed.nodeFlags.join(" ") || "none"}): ${await once(emulator, auditfeed, [])}`);
-  console.log(`  old space ${heapLimitMb} MiB (--max-old-space-size) too: ${await once(emulator, auditfeed, [`--max-old-space-size=${heapLimitMb}`])}`);
+  const state = azurite === undefined ? "SQLite state" : "Blob state on Azurite (its own process: its CPU and memory are not counted)";
+  console.log(`blob memory: auditfeed once over one Exchange blob of ~${values.mb} MB (${count.toLocaleString("en-US")} records), file sink, ${state}`);
+  console.log(`  the image's flags (${auditfeed.nodeFlags.join(" ") || "none"}): ${await once(emulator, auditfeed, [], azurite)}`);
+  console.log(
+    `  old space ${heapLimitMb} MiB (--max-old-space-size) too: ${await once(emulator, auditfeed, [`--max-old-space-size=${heapLimitMb}`], azurite)}`,
+  );
 } finally {
+  await azurite?.close();
   await emulator.close();
   await rm(job, { recursive: true, force: true });
 }
