@@ -7,6 +7,10 @@
  *   peer       the same, one blob at a time, whole-blob fetch then parse (how the popular peers work)
  *   auditfeed  `auditfeed backfill --since <start>` with the file sink and SQLite state: dedupe, state and fsync on;
  *              started as the container image starts it (the job bundle and its Node flags: harness/image-entry.ts)
+ *   auditfeed-blob  the same with its state in Blob storage, as the Container Apps Job keeps it: Azurite, started
+ *              here in a process of its own (--disableTelemetry), a new container per run. Azurite's CPU is not
+ *              counted (in Azure the storage service does that work); the collector's requests, uploads and
+ *              downloads are. CPU-bound backfill only.
  *
  * Every run is verified: the ids it wrote must equal the emulator's ground truth over the requested range (count and
  * SHA-256 digest), auditfeed's with no duplicate line. The figures and the machine go to bench/results/<time>.json
@@ -29,7 +33,8 @@ import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CONTENT_TYPES, type ContentType } from "../collector/src/source/content.ts";
-import { CONTESTANTS, runContestant, type Contestant, type Endpoints } from "./harness/contestants.ts";
+import { startAzurite, type Azurite } from "../test/fixtures/azurite.ts";
+import { CONTESTANTS, isAuditfeed, runContestant, type Contestant, type Endpoints } from "./harness/contestants.ts";
 import { imageEntry, type AuditfeedEntry } from "./harness/image-entry.ts";
 import type { Checked, EmulatorSpec, FromChild, RequestCounts, ToChild } from "./harness/emulator-child.ts";
 
@@ -166,6 +171,9 @@ function backfillSpec(events: number, recordsPerBlob: number, hours: number, req
   };
 }
 
+/** The scenarios other than the CPU-bound backfill compare the readers with auditfeed on its default (SQLite) state. */
+const SQLITE_CONTESTANTS = CONTESTANTS.filter((contestant) => contestant !== "auditfeed-blob");
+
 function plans(): Plan[] {
   const alternating = Array.from({ length: settings.pairs }, (_, round) => (round % 2 === 0 ? [...CONTESTANTS] : [...CONTESTANTS].reverse()));
   const count = (value: number): string => value.toLocaleString("en-US");
@@ -184,7 +192,7 @@ function plans(): Plan[] {
       spec: backfillSpec(settings.latencyEvents, settings.recordsPerBlob, settings.hours, UNLIMITED, settings.latencyMs),
       contentTypes: CONTENT_TYPES,
       requestsPerMinute: settings.raisedBudget,
-      rounds: [CONTESTANTS],
+      rounds: [SQLITE_CONTESTANTS],
     },
   ];
   const records = Math.round((settings.blobMb * 1e6) / EXCHANGE_RECORD_BYTES);
@@ -202,7 +210,7 @@ function plans(): Plan[] {
     },
     contentTypes: ["Audit.Exchange"],
     requestsPerMinute: DEFAULT_BUDGET,
-    rounds: [CONTESTANTS],
+    rounds: [SQLITE_CONTESTANTS],
   });
   const budgetRecordsPerBlob = 50;
   all.push({
@@ -218,6 +226,7 @@ function plans(): Plan[] {
 
 async function runPlan(plan: Plan, root: string, auditfeed: AuditfeedEntry): Promise<ScenarioResult> {
   const { emulator, endpoints } = await EmulatorChild.start(plan.spec);
+  const azurite: Azurite | undefined = plan.rounds.some((round) => round.includes("auditfeed-blob")) ? await startAzurite() : undefined;
   const until = new Date(plan.spec.now);
   const since = new Date(until.getTime() - plan.spec.historyHours * HOUR_MS);
   const result: ScenarioResult = { scenario: plan.scenario, title: plan.title, events: 0, runs: [] };
@@ -225,6 +234,8 @@ async function runPlan(plan: Plan, root: string, auditfeed: AuditfeedEntry): Pro
     for (const round of plan.rounds) {
       for (const contestant of round) {
         const directory = await mkdtemp(join(root, `${plan.scenario}-${contestant}-`));
+        const container = contestant === "auditfeed-blob" ? await azurite?.createContainer() : undefined;
+        const blobState = container === undefined ? undefined : azurite?.stateEnvironment(container);
         try {
           const figures = await runContestant({
             contestant,
@@ -238,6 +249,7 @@ async function runPlan(plan: Plan, root: string, auditfeed: AuditfeedEntry): Pro
             ...(settings.heapLimitMb === undefined ? {} : { heapLimitMb: settings.heapLimitMb }),
             ...(settings.cpuProfile ? { cpuProfileDirectory: join(RESULTS, "profiles") } : {}),
             auditfeed,
+            ...(blobState === undefined ? {} : { blobState }),
           });
           const checked = await emulator.ask<Checked>({
             op: "check",
@@ -247,7 +259,7 @@ async function runPlan(plan: Plan, root: string, auditfeed: AuditfeedEntry): Pro
           });
           if (checked.problem !== undefined) throw new Error(`${contestant} (${plan.scenario}) does not match the emulator's ground truth: ${checked.problem}`);
           const duplicateLines = checked.lines - checked.ids;
-          if (contestant === "auditfeed" && duplicateLines > 0) throw new Error(`auditfeed (${plan.scenario}) wrote ${duplicateLines} duplicate lines`);
+          if (isAuditfeed(contestant) && duplicateLines > 0) throw new Error(`${contestant} (${plan.scenario}) wrote ${duplicateLines} duplicate lines`);
           result.events = checked.truth;
           const run: Run = {
             contestant,
@@ -260,10 +272,11 @@ async function runPlan(plan: Plan, root: string, auditfeed: AuditfeedEntry): Pro
           };
           result.runs.push(run);
           console.log(
-            `  ${plan.scenario.padEnd(8)} ${contestant.padEnd(9)} ${fmt(run.eventsPerSecond)} events/s, ${run.cpuMicrosPerEvent.toFixed(1)} µs CPU/event, ${run.wallSeconds.toFixed(1)} s, peak RSS ${mib(run.peakRssBytes)} MiB; verified ${fmt(checked.ids)} ids = ground truth`,
+            `  ${plan.scenario.padEnd(8)} ${contestant.padEnd(14)} ${fmt(run.eventsPerSecond)} events/s, ${run.cpuMicrosPerEvent.toFixed(1)} µs CPU/event, ${run.wallSeconds.toFixed(1)} s, peak RSS ${mib(run.peakRssBytes)} MiB; verified ${fmt(checked.ids)} ids = ground truth`,
           );
         } finally {
           await rm(directory, { recursive: true, force: true });
+          if (container !== undefined) await azurite?.service.getContainerClient(container).delete();
         }
       }
     }
@@ -272,6 +285,7 @@ async function runPlan(plan: Plan, root: string, auditfeed: AuditfeedEntry): Pro
       result.requests = { total, throttled, perMinute };
     }
   } finally {
+    await azurite?.close();
     await emulator.close();
   }
   return result;
@@ -379,11 +393,15 @@ async function main(): Promise<void> {
   for (const result of results) printTable(result);
   if (previous !== undefined) {
     const before = new Map(previous.scenarios.map((result) => [result.scenario, summarise(result)]));
-    const moves = results.flatMap((result) => {
-      const was = before.get(result.scenario)?.find((row) => row.contestant === "auditfeed");
-      const now = summarise(result).find((row) => row.contestant === "auditfeed");
-      return was === undefined || now === undefined ? [] : [`${result.scenario} ${was.cpuMicrosPerEvent.toFixed(1)} → ${now.cpuMicrosPerEvent.toFixed(1)}`];
-    });
+    const moves = results.flatMap((result) =>
+      summarise(result)
+        .filter((now) => isAuditfeed(now.contestant))
+        .flatMap((now) => {
+          const was = before.get(result.scenario)?.find((row) => row.contestant === now.contestant);
+          const label = now.contestant === "auditfeed" ? result.scenario : `${result.scenario} (${now.contestant})`;
+          return was === undefined ? [] : [`${label} ${was.cpuMicrosPerEvent.toFixed(1)} → ${now.cpuMicrosPerEvent.toFixed(1)}`];
+        }),
+    );
     if (moves.length > 0) console.log(`\nauditfeed CPU µs/event since ${previous.file}: ${moves.join(", ")}`);
   }
   const file = join(RESULTS, `${startedAt.toISOString().replaceAll(":", "-")}.json`);

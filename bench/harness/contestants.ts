@@ -1,7 +1,8 @@
 /**
  * Runs one contestant of bench/collector.ts as a process of its own, timed whole (start-up, logging and exit
- * included): auditfeed as its image starts it (`auditfeed backfill --since`; see image-entry.ts), or a reference
- * reader (bench/readers/minimal-reader.ts).
+ * included): auditfeed as its image starts it (`auditfeed backfill --since`; see image-entry.ts) with SQLite state
+ * (`auditfeed`) or with its state in Blob storage (`auditfeed-blob`: Azurite, a process of its own whose CPU is not
+ * counted), or a reference reader (bench/readers/minimal-reader.ts).
  * CPU time and peak RSS are the process's own resource usage (bench/harness/process-usage.ts).
  */
 import { spawn } from "node:child_process";
@@ -13,8 +14,13 @@ import { DEMO_APP, DEMO_TENANT } from "../../emulator/src/index.ts";
 import type { ReaderSpec } from "../readers/minimal-reader.ts";
 import type { AuditfeedEntry } from "./image-entry.ts";
 
-export const CONTESTANTS = ["bare", "peer", "auditfeed"] as const;
+export const CONTESTANTS = ["bare", "peer", "auditfeed", "auditfeed-blob"] as const;
 export type Contestant = (typeof CONTESTANTS)[number];
+
+/** The contestants that run auditfeed (on either state store). */
+export function isAuditfeed(contestant: Contestant): boolean {
+  return contestant === "auditfeed" || contestant === "auditfeed-blob";
+}
 
 const REPO = join(import.meta.dirname, "..", "..");
 const USAGE_HOOK = join(import.meta.dirname, "process-usage.ts");
@@ -41,6 +47,11 @@ export interface RunRequest {
   readonly auditfeed: AuditfeedEntry;
   /** auditfeed only: write a V8 CPU profile (`--cpu-prof`) of the process into this directory. */
   readonly cpuProfileDirectory?: string;
+  /**
+   * auditfeed-blob only: the collector's Blob state settings (`AUDITFEED_STATE=azblob://<account>/<container>`, the
+   * blob endpoint, the account key), as a job configures its Blob state, pointing at Azurite.
+   */
+  readonly blobState?: Readonly<Record<string, string>>;
 }
 
 export interface ProcessFigures {
@@ -58,9 +69,10 @@ export async function runContestant(run: RunRequest): Promise<ProcessFigures> {
   const { script, args, env } = command(run, events);
   const stdout = openSync(join(run.directory, "stdout.log"), "w");
   const stderr = openSync(join(run.directory, "stderr.log"), "w");
-  const execArgv: string[] = run.contestant === "auditfeed" ? [...run.auditfeed.nodeFlags] : [];
-  if (run.contestant === "auditfeed" && run.heapLimitMb !== undefined) execArgv.push(`--max-old-space-size=${run.heapLimitMb}`);
-  if (run.contestant === "auditfeed" && run.cpuProfileDirectory !== undefined) execArgv.push("--cpu-prof", `--cpu-prof-dir=${run.cpuProfileDirectory}`);
+  const auditfeed = isAuditfeed(run.contestant);
+  const execArgv: string[] = auditfeed ? [...run.auditfeed.nodeFlags] : [];
+  if (auditfeed && run.heapLimitMb !== undefined) execArgv.push(`--max-old-space-size=${run.heapLimitMb}`);
+  if (auditfeed && run.cpuProfileDirectory !== undefined) execArgv.push("--cpu-prof", `--cpu-prof-dir=${run.cpuProfileDirectory}`);
   const started = performance.now();
   const child = spawn(process.execPath, [...execArgv, "--import", USAGE_HOOK, script, ...args], {
     cwd: run.directory,
@@ -77,7 +89,8 @@ export async function runContestant(run: RunRequest): Promise<ProcessFigures> {
 }
 
 function command(run: RunRequest, events: string): { script: string; args: string[]; env: Record<string, string> } {
-  if (run.contestant === "auditfeed") {
+  if (run.contestant === "auditfeed-blob" && run.blobState === undefined) throw new Error("auditfeed-blob needs the Blob state settings (blobState).");
+  if (isAuditfeed(run.contestant)) {
     return {
       script: run.auditfeed.script,
       args: ["backfill", "--since", run.since.toISOString()],
@@ -86,6 +99,7 @@ function command(run: RunRequest, events: string): { script: string; args: strin
         AUDITFEED_REQUESTS_PER_MINUTE: String(run.requestsPerMinute),
         AUDITFEED_FETCH_CONCURRENCY: String(run.fetchConcurrency),
         AUDITFEED_CONTENT_TYPES: run.contentTypes.join(","),
+        ...(run.contestant === "auditfeed-blob" ? run.blobState : {}),
       },
     };
   }
