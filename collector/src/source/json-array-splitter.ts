@@ -7,8 +7,9 @@
  * One pass over the bytes does all of it: a loop over a typed array is cheaper here than `Buffer.indexOf` per quote (a
  * native call per string) and than `JSON.parse` of each element (which builds every object only for it to be thrown
  * away). Validation is JSON's grammar (RFC 8259) exactly, so whatever it accepts `JSON.parse` accepts too and a SIEM
- * never gets a line it cannot parse; UTF-8 validity is checked per element. Every byte the grammar looks at is ASCII,
- * and UTF-8 never uses ASCII bytes inside a multi-byte character, so a chunk boundary inside a character is harmless.
+ * never gets a line it cannot parse; UTF-8 validity is checked per element (an all-ASCII one needs no check). Every
+ * byte the grammar looks at is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte character, so a chunk
+ * boundary inside a character is harmless.
  *
  * Where the time goes, and why the loop looks the way it does (docs/performance.md, "CPU path"): about 80 % of a
  * record's bytes are string content, so strings are stepped over four bytes at a time (one 32-bit read and a few
@@ -113,6 +114,11 @@ export class JsonArraySplitter {
   /** A top-level key was cut by a chunk boundary, or a wanted one escaped: the fields are read with JSON.parse. */
   #slowFields = false;
   #lineBreak = false;
+  /**
+   * The element's string bytes so far, ORed together. Every other byte of it passed the grammar, which admits only
+   * ASCII, so without a high bit here the whole element is ASCII and needs no UTF-8 check (audit records mostly are).
+   */
+  #seen = 0;
   /** Stream offset of the element's `{`, and its bytes from earlier chunks. */
   #elementStart = 0;
   #parts: Buffer[] = [];
@@ -140,16 +146,23 @@ export class JsonArraySplitter {
     let stringStart = this.#stringStart - base; // index in this chunk; negative when the string began in an earlier one
     let escaped = this.#stringEscaped;
     let start = state >= KEY_OR_CLOSE ? 0 : -1;
+    let seen = this.#seen;
     let i = 0;
     while (i < length) {
       let byte = bytes[i] as number;
       if (state === STRING) {
         // Most of a record is string content: step over it four bytes at a time while none of them is special,
-        while (i + 4 <= length && specialByteIn(view.getUint32(i, true)) === 0) i += 4;
+        while (i + 4 <= length) {
+          const word = view.getUint32(i, true);
+          if (specialByteIn(word) !== 0) break;
+          seen |= word;
+          i += 4;
+        }
         // then a byte at a time to the special one (never reading past the chunk: V8 would deoptimise the loop).
         while (i < length) {
           byte = bytes[i] as number;
           if (byte === QUOTE || byte === BACKSLASH || byte < 0x20) break;
+          seen |= byte;
           i++;
         }
         if (i === length) break;
@@ -180,7 +193,7 @@ export class JsonArraySplitter {
           } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
             if ((byte === CLOSE_BRACE ? 1 : 0) !== containers[depth - 1]) this.#fail(byte, i, "a comma or the container's own closing bracket");
             if (--depth === 0) {
-              elements.push(this.#finish(bytes, start, i + 1));
+              elements.push(this.#finish(bytes, start, i + 1, (seen & 0x80808080) === 0));
               state = AFTER_ELEMENT;
             }
           } else if (!this.#space(byte)) {
@@ -196,7 +209,7 @@ export class JsonArraySplitter {
             state = STRING;
           } else if (byte === CLOSE_BRACE && state === KEY_OR_CLOSE) {
             if (--depth === 0) {
-              elements.push(this.#finish(bytes, start, i + 1));
+              elements.push(this.#finish(bytes, start, i + 1, (seen & 0x80808080) === 0));
               state = AFTER_ELEMENT;
             } else {
               state = AFTER_VALUE;
@@ -221,7 +234,7 @@ export class JsonArraySplitter {
           if (this.#space(byte)) break;
           if (byte === CLOSE_BRACKET && state === VALUE_OR_CLOSE) {
             if (--depth === 0) {
-              elements.push(this.#finish(bytes, start, i + 1));
+              elements.push(this.#finish(bytes, start, i + 1, (seen & 0x80808080) === 0));
               state = AFTER_ELEMENT;
             } else {
               state = AFTER_VALUE;
@@ -249,6 +262,7 @@ export class JsonArraySplitter {
           if (byte === OPEN_BRACE) {
             start = i;
             this.#begin(base + i);
+            seen = 0;
             containers[0] = 1;
             depth = 1;
             field = FIELD_NONE;
@@ -307,6 +321,7 @@ export class JsonArraySplitter {
     this.#field = field;
     this.#stringStart = base + stringStart;
     this.#stringEscaped = escaped;
+    this.#seen = seen;
     this.#offset += length;
     return elements;
   }
@@ -382,14 +397,15 @@ export class JsonArraySplitter {
     }
   }
 
-  #finish(chunk: Uint8Array, start: number, end: number): ArrayElement {
+  /** The element at [start, end) of the chunk is complete; `ascii`: no byte of it has the high bit (see #seen). */
+  #finish(chunk: Uint8Array, start: number, end: number, ascii: boolean): ArrayElement {
     const tail = chunk.subarray(start, end);
     // A copy, not a view of the chunk: the element may outlive the chunk, whose memory is not ours to keep whole.
     const bytes = this.#parts.length === 0 ? copy(tail) : Buffer.concat([...this.#parts, tail]);
     this.#parts = [];
     this.#partBytes = 0;
     // Decoding would silently turn invalid bytes into U+FFFD: the SIEM would get a record Microsoft never sent.
-    if (!isUtf8(bytes)) {
+    if (!ascii && !isUtf8(bytes)) {
       throw new SyntaxError(`A JSON array element (ending at byte ${this.#offset + end}) is not valid UTF-8, which JSON requires.`);
     }
     if (this.#slowFields || this.#lineBreak) {
@@ -435,6 +451,10 @@ function specialByteIn(word: number): number {
   return (((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash) | ((word - 0x20202020) & ~word)) & 0x80808080;
 }
 
+/**
+ * The element's own copy. Measured against one copy per run of elements (elements as views of it): that saved calls
+ * but cost more in GC. A small copy comes from Node's 8 KiB pool, so an element keeps at most that much alive.
+ */
 function copy(bytes: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(bytes.length);
   out.set(bytes);

@@ -208,6 +208,32 @@ describe("JsonArraySplitter", () => {
     }
   });
 
+  it("should refuse a byte that is not UTF-8 wherever it sits in a string, and accept the same place with a valid character", () => {
+    // The scan reads four bytes at once and skips the UTF-8 check of an ASCII element: every position in a word, and
+    // cuts before and after the first byte.
+    for (const [bad, valid] of [
+      [[0x80], [0xc2, 0x80]],
+      [[0xff], [0xc3, 0xbf]],
+      [[0xc3], [0xc3, 0xa9]],
+      [
+        [0xed, 0xa0, 0x80],
+        [0xed, 0x9f, 0xbf],
+      ], // a UTF-16 surrogate, which UTF-8 may not encode; then U+D7FF
+    ] as const) {
+      for (let before = 0; before <= 8; before++) {
+        const element = (inner: readonly number[]): Buffer =>
+          Buffer.concat([Buffer.from(`{"Id":"x","v":"${"a".repeat(before)}`), Buffer.from(inner), Buffer.from(`${"b".repeat(8 - before)}"}`)]);
+        for (const cut of [0, 16 + before, 17 + before]) {
+          expect(() => splitInChunks(Buffer.concat([Buffer.from("["), element(bad), Buffer.from("]")]), [cut])).toThrow(/not valid UTF-8/);
+          const good = element(valid);
+          expect(splitInChunks(Buffer.concat([Buffer.from("["), good, Buffer.from("]")]), [cut])).toEqual([
+            { line: good.toString(), id: "x", creationTime: undefined },
+          ]);
+        }
+      }
+    }
+  });
+
   it.each([['[{"Id":"x"}'], ['[{"Id":"x"'], ['[{"Id":"x","n":1'], ["["], [""]])("should report truncation of %j at the end", (input) => {
     expect(() => splitInChunks(input, [])).toThrow(/truncated/);
   });
