@@ -32,6 +32,7 @@ const TRICKY = [
   { CreationTime: 42, text: "no Id; a CreationTime that is no string" },
   { Id: 'q"uo\\te', "Creation\u0054ime": "escaped key" },
   { Id: "first", other: 1, "Id ": "a longer key", Id2: "x" },
+  { strings: ["a", "b", { k: "v", w: ["x", "y"], n: 2 }, "c"], after: { x: "y" }, CreationTime: "2026-11-20T10:00:00", Id: "e" },
   {},
 ];
 
@@ -54,6 +55,7 @@ describe("JsonArraySplitter", () => {
     expect(splitInChunks(text, [])).toEqual(want);
     expect(want[5]).toMatchObject({ id: 'q"uo\\te', creationTime: "escaped key" });
     expect(want[6]?.id).toBe("first");
+    expect(want[7]).toMatchObject({ id: "e", creationTime: "2026-11-20T10:00:00" });
   });
 
   it("should give the same elements whatever byte the chunks are cut at (UTF-8 characters and keys cut included)", () => {
