@@ -30,8 +30,9 @@ const LOOKUP_CHUNK = 500;
  */
 const INSERT_CHUNK = 256;
 /**
- * At most this many fingerprints are held (4 to 8 bytes each); past it, the partitions written longest ago lose
- * theirs and are asked with queries again. A busy hour of 450,000 records fits.
+ * At most this many fingerprints are held (8 to 16 bytes each: 4-byte slots, at most half full; 16 MiB at worst);
+ * past it, the partitions written longest ago lose theirs and are asked with queries again. A busy hour of 450,000
+ * records fits.
  */
 const MAX_FINGERPRINTS = 1_000_000;
 /** Keys of one commit sorted by their first 4 bytes through one Float64Array: the key's index fits below this. */
