@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditfeedError } from "../../../collector/src/errors.ts";
-import { FileSink } from "../../../collector/src/sinks/file/file-sink.ts";
+import { FileSink, SPILL_BYTES } from "../../../collector/src/sinks/file/file-sink.ts";
 import type { OutboundRecord, SinkCheckpoint } from "../../../collector/src/sinks/sink.ts";
 
 let root: string;
@@ -17,6 +17,9 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(root, { recursive: true, force: true });
 });
+
+/** Padding that makes 30 records more than one spill's worth, so that they reach the disk before the flush. */
+const SPILLING = Math.ceil(SPILL_BYTES / 30) + 1_000;
 
 function records(prefix: string, count: number, padding = 0): OutboundRecord[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -89,7 +92,7 @@ describe("FileSink", () => {
     // Flushed but never committed (the process died before the state commit), then more spilled to disk unflushed.
     await sink.write(records("b", 5));
     await sink.flush();
-    await sink.write(records("c", 30, 40_000));
+    await sink.write(records("c", 30, SPILLING));
     expect(segments()).toEqual(["auditfeed-000001.ndjson", "auditfeed-000002.ndjson", "auditfeed-000003.ndjson"]);
 
     const restarted = await opened(checkpoint, 100);
@@ -106,7 +109,7 @@ describe("FileSink", () => {
     const committed = records("a", 5);
     await sink.write(committed);
     const checkpoint = await sink.flush();
-    await sink.write(records("b", 30, 40_000));
+    await sink.write(records("b", 30, SPILLING));
     const restarted = await opened(checkpoint);
     expect(delivered()).toEqual(ids(committed));
     await restarted.write(records("c", 1));
@@ -134,7 +137,7 @@ describe("FileSink", () => {
     const kept = records("a", 2);
     await sink.write(kept);
     await sink.flush();
-    await sink.write(records("big", 30, 40_000));
+    await sink.write(records("big", 30, SPILLING));
     await sink.discard();
     const after = records("b", 2);
     await sink.write(after);
@@ -165,16 +168,16 @@ describe("FileSink", () => {
     await sink.write(kept);
     await sink.savepoint();
     // About 1.2 MB: more than the sink keeps in memory, so part of it (and the kept lines) is already in the file.
-    await sink.write(records("bad", 30, 40_000));
+    await sink.write(records("bad", 30, SPILLING));
     await sink.rollback();
     // Cut at once, not at the next write: a reader of the active segment never sees what was taken back.
     expect(delivered()).toEqual(ids(kept));
     await sink.flush();
     expect(delivered()).toEqual(ids(kept));
-    const spilledFirst = records("spilled", 30, 40_000);
+    const spilledFirst = records("spilled", 30, SPILLING);
     await sink.write(spilledFirst);
     await sink.savepoint();
-    await sink.write(records("bad-2", 30, 40_000));
+    await sink.write(records("bad-2", 30, SPILLING));
     await sink.rollback();
     const last = records("last", 1);
     await sink.write(last);
@@ -187,7 +190,7 @@ describe("FileSink", () => {
     const kept = records("a", 1);
     await sink.write(kept);
     await sink.flush();
-    await sink.write(records("big", 30, 40_000));
+    await sink.write(records("big", 30, SPILLING));
     expect(segments()).toEqual(["auditfeed-000001.ndjson", "auditfeed-000002.ndjson"]);
     await sink.rollback();
     expect(segments()).toEqual(["auditfeed-000001.ndjson"]);
@@ -214,7 +217,7 @@ describe("FileSink", () => {
     const kept = records("a", 1);
     await sink.write(kept);
     await sink.flush();
-    await sink.write(records("big", 30, 40_000));
+    await sink.write(records("big", 30, SPILLING));
     await sink.discard();
     await sink.flush();
     const after = records("b", 1);
@@ -275,7 +278,7 @@ describe("FileSink", () => {
     await sink.flush();
 
     // A spill lands in the directory, which then moves away: the flush must not follow it.
-    await sink.write(records("lost", 30, 40_000));
+    await sink.write(records("lost", 30, SPILLING));
     renameSync(directory, `${directory}.away`);
     writeFileSync(directory, "not a directory");
     const during = records("b", 3);

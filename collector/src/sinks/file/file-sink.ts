@@ -10,8 +10,12 @@ import { checkpointOf, fileCheckpoint, samePosition, type FilePosition } from ".
 import { recover } from "./recovery.ts";
 import { appendToSegment, cutBack, segmentName, syncDirectory } from "./segments.ts";
 
-/** Buffered bytes that trigger a write to the segment before `flush`: bounds memory whatever the batch sizes. */
-const SPILL_BYTES = 1024 * 1024;
+/**
+ * Buffered bytes that trigger a write to the segment before `flush`: bounds memory whatever the batch sizes. Each
+ * spill opens, checks and closes the segment; at 4 MiB rather than 1 that costs a quarter as much (about 0.35 µs of
+ * CPU less per 1 KB record, docs/performance.md).
+ */
+export const SPILL_BYTES = 4 * 1024 * 1024;
 const LINE_FEED = 0x0a;
 const NEWLINE = Buffer.from("\n");
 
