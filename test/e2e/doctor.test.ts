@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { doctorCommand } from "../../cli/src/doctor.ts";
@@ -9,6 +8,7 @@ import { DEMO_APP, demoTenant, startEmulator, type Emulator, type EmulatorOption
 import { createClientCertificate } from "../../emulator/src/tls.ts";
 import { SECRET, startIntake } from "../collector/sinks/fixtures/intake-server.ts";
 import { collectorEnvironment, ROOT, runCli, temporaryDirectory } from "./harness.ts";
+import { unusedPort } from "../fixtures/ports.ts";
 
 type App = TenantOptions["apps"][number];
 const demoApp = (): App => demoTenant().apps[0] as App;
@@ -274,12 +274,4 @@ function expectCheck(result: CheckResult, status: CheckResult["status"], summary
 
 function without(env: Record<string, string>, name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter(([key]) => key !== name));
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
 import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
 import { demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
 import { collectorEnvironment, logEntries, pollUntil, runCli, temporaryDirectory, type CliRun } from "./harness.ts";
+import { unusedPort } from "../fixtures/ports.ts";
 
 /** One sample of the Prometheus text format: name, labels, value. */
 interface Sample {
@@ -113,11 +113,3 @@ describe("metrics of auditfeed run, scraped from its Prometheus endpoint", () =>
     expect(value("auditfeed_sink_flush_duration_bucket", { le: "60" })).toBe(value("auditfeed_sink_flush_duration_count"));
   });
 });
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}

@@ -12,6 +12,7 @@ import { DEFAULT_DRIVER_SETTINGS } from "../../../collector/src/sinks/remote/dri
 import { createCertificateAuthority } from "../../../emulator/src/tls.ts";
 import { SECRET, startIntake, type IntakeServer } from "./fixtures/intake-server.ts";
 import { startRsyslog, type Rsyslog } from "./fixtures/rsyslog.ts";
+import { unusedPort } from "../../fixtures/ports.ts";
 
 const root = mkdtempSync(join(tmpdir(), "auditfeed-sink-check-"));
 const closers: Array<() => Promise<void>> = [];
@@ -46,17 +47,6 @@ const remote = (url: string, overrides: Partial<HttpSinkConfig["remote"]> = {}):
   deadLetter: { kind: "folder", directory: join(root, "dead-letter") },
   ...overrides,
 });
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createTcpServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 describe("doctor's check of the http sink, against local TLS intakes", () => {
   const intakes = new Map<string, IntakeServer>();
@@ -162,7 +152,7 @@ describe("doctor's check of the http sink, against local TLS intakes", () => {
 
   it("should fail a port nothing listens on, asking for the port and the firewall", async () => {
     const hec = await intake("splunk-hec");
-    const port = await closedPort();
+    const port = await unusedPort();
     const result = await run(http(hec, "splunk-hec", {}, { url: `https://127.0.0.1:${port}` }));
     expect(result).toMatchObject({ ok: false, summary: `No TCP connection to 127.0.0.1:${port} (ECONNREFUSED).` });
     expect(result.ok ? "" : result.fix).toContain("Check the port in sinkUrl");
@@ -220,7 +210,7 @@ describe("doctor's check of the syslog sink, against a TCP receiver and a real r
       ok: true,
       summary: `${where} accepts TCP connections (plain syslog has no authentication to check).`,
     });
-    const port = await closedPort();
+    const port = await unusedPort();
     expect(await run(syslog(`tcp://127.0.0.1:${port}`, undefined))).toMatchObject({
       ok: false,
       summary: `No TCP connection to 127.0.0.1:${port} (ECONNREFUSED).`,
