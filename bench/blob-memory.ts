@@ -10,9 +10,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readDeliveredRecords } from "../collector/src/sinks/file/delivered-records.ts";
-import { CONTENT_TYPES } from "../collector/src/source/content.ts";
-import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../emulator/src/index.ts";
-import { collectorEnvironment, runCli } from "../test/e2e/harness.ts";
+import { DEMO_TENANT, startEmulator, type Emulator } from "../emulator/src/index.ts";
+import { collectorEnvironment, oneExchangeBlobTenant, runCli } from "../test/e2e/harness.ts";
 import { startAzurite, type Azurite } from "../test/fixtures/azurite.ts";
 import { imageEntry, type AuditfeedEntry } from "./harness/image-entry.ts";
 
@@ -28,28 +27,10 @@ if (values.state !== "sqlite" && values.state !== "blob") throw new RangeError(`
 const records = Math.round((Number(values.mb) * 1e6) / EXCHANGE_RECORD_BYTES);
 const heapLimitMb = Number(values["heap-limit-mb"]);
 
-/**
- * One Exchange blob of `records` records over 1 hour of history: one blob every 1.5 hours, so blob 0 is the only one.
- * The emulator sizes a blob at its target x (0.5 + a fraction fixed by seed, tenant and index): one probe finds the target.
- */
+/** A tenant whose only blob holds `records` records: one probe of oneExchangeBlobTenant finds the size to ask for. */
 async function emulatorWithOneBlob(): Promise<Emulator> {
   const start = (perBlob: number): Promise<Emulator> =>
-    startEmulator({
-      seed: 7,
-      now: NOW,
-      freezeClock: true,
-      recordRequests: false,
-      tenants: [
-        {
-          ...demoTenant(),
-          subscribed: ["Audit.Exchange"],
-          historyHours: 1,
-          recordsPerBlob: perBlob,
-          eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, type === "Audit.Exchange" ? perBlob / 1.5 : 0])),
-          requestsPerMinute: 100_000,
-        },
-      ],
-    });
+    startEmulator({ seed: 7, now: NOW, freezeClock: true, recordRequests: false, tenants: [oneExchangeBlobTenant(perBlob)] });
   const probe = await start(records);
   const probed = probe.tenant(DEMO_TENANT).groundTruth({ from: new Date(NOW.getTime() - HOUR_MS) }).count;
   await probe.close();

@@ -3,10 +3,9 @@ import { DatabaseSync } from "node:sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readDeliveredRecords } from "../../collector/src/sinks/file/delivered-records.ts";
-import { CONTENT_TYPES } from "../../collector/src/source/content.ts";
-import { DEMO_TENANT, demoTenant, startEmulator, type Emulator } from "../../emulator/src/index.ts";
+import { DEMO_TENANT, startEmulator, type Emulator } from "../../emulator/src/index.ts";
 import { Random } from "../../emulator/src/random.ts";
-import { collectorEnvironment, logEntries, pollUntil, runCli, temporaryDirectory } from "./harness.ts";
+import { collectorEnvironment, logEntries, oneExchangeBlobTenant, pollUntil, runCli, temporaryDirectory } from "./harness.ts";
 
 /**
  * A blob bigger than a delivery group (50,000 records) commits in parts. `kill -9` a few random instants after a part
@@ -43,23 +42,8 @@ describe(`kill -9 between the parts of a blob bigger than a delivery group (seed
   beforeAll(async () => {
     console.log(`crash-parts seed ${SEED}; replay with AUDITFEED_CRASH_SEED=${SEED}`);
     const random = new Random(SEED);
-    // One Exchange blob per 1.5 hours over 1 hour of history: blob 0 is the only one, of 131,800 records (seed 11).
-    emulator = await startEmulator({
-      seed: 11,
-      now: START,
-      freezeClock: true,
-      recordRequests: false,
-      tenants: [
-        {
-          ...demoTenant(),
-          subscribed: ["Audit.Exchange"],
-          historyHours: 1,
-          recordsPerBlob: 130_000,
-          eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, type === "Audit.Exchange" ? 130_000 / 1.5 : 0])),
-          requestsPerMinute: 100_000,
-        },
-      ],
-    });
+    // One blob of 131,800 records (seed 11).
+    emulator = await startEmulator({ seed: 11, now: START, freezeClock: true, recordRequests: false, tenants: [oneExchangeBlobTenant(130_000)] });
     directory = await temporaryDirectory();
     const env = collectorEnvironment(emulator, directory.path, {
       AUDITFEED_CONTENT_TYPES: "Audit.Exchange",

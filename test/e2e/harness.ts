@@ -9,9 +9,25 @@ import { loadConfig, type CollectorConfig } from "../../collector/src/config/con
 import { CONTENT_TYPES, type ContentType } from "../../collector/src/source/content.ts";
 import type { ContentTypeCursor } from "../../collector/src/state/store.ts";
 import type { ContentTypeReport } from "../../collector/src/pipeline/cycle.ts";
-import { DEMO_TENANT, type Emulator } from "../../emulator/src/index.ts";
+import { DEMO_TENANT, demoTenant, type Emulator, type TenantOptions } from "../../emulator/src/index.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
+
+/**
+ * The demo tenant with one Exchange blob of about `recordsPerBlob` records and nothing else: one blob every 1.5 hours
+ * over 1 hour of history, so blob 0 is the only one (the emulator sizes it at its target x (0.5 + a fraction fixed by
+ * seed, tenant and index)).
+ */
+export function oneExchangeBlobTenant(recordsPerBlob: number): TenantOptions {
+  return {
+    ...demoTenant(),
+    subscribed: ["Audit.Exchange"],
+    historyHours: 1,
+    recordsPerBlob,
+    eventsPerHour: Object.fromEntries(CONTENT_TYPES.map((type) => [type, type === "Audit.Exchange" ? recordsPerBlob / 1.5 : 0])),
+    requestsPerMinute: 100_000,
+  };
+}
 export const AUDITFEED = join(ROOT, "bin/auditfeed.js");
 
 /** Backoff short enough for tests that script many transient failures; the shape stays the production one. */
