@@ -211,10 +211,11 @@ export class FileSink implements Sink {
       return await action();
     } catch (error) {
       if (isAuditfeedError(error)) throw error;
-      const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
+      // An error without a system code (a short write) says itself what went wrong.
+      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw sinkError(
         "file",
-        `could not ${what} (${code}) in ${this.#directory}. Check that the directory exists, is a directory, is writable and has space; delivery resumes when it does.`,
+        `could not ${what} (${cause}) in ${this.#directory}. Check that the directory exists, is a directory, is writable and has space; delivery resumes when it does.`,
         {
           retryable: true,
           cause: error,
